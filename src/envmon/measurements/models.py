@@ -1,0 +1,85 @@
+"""Raw evidence of file imports and measurements as received.
+
+Both tables are append-only in the database. Measurements are the values exactly as a
+source reported them; QC flags, validated values and aggregates are derived layers built on
+top (later issues), never written back here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from envmon.storage.base import Base
+from envmon.storage.types import UTCDateTime
+
+__all__ = ["DataKind", "Measurement", "RawFile"]
+
+
+class DataKind(StrEnum):
+    """Kind of value by averaging period, as HJ 212 CN codes name them."""
+
+    REALTIME = "realtime"  # CN 2011
+    MINUTE = "minute"  # CN 2051
+    HOUR = "hour"  # CN 2061
+    DAY = "day"  # CN 2031
+
+
+class RawFile(Base):
+    """A received file kept byte-for-byte as evidence, with where it came from."""
+
+    __tablename__ = "raw_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    media_type: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(300))
+    actor: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Measurement(Base):
+    """One value as received, for a point, parameter, kind and interval start.
+
+    ``measured_at`` is the UTC start of the averaging interval, as HJ 212 ``DataTime``
+    labels minute, hourly and daily data; displays label hourly values by the interval's
+    end (hour-ending), so the value shown at 16:00 covers 15:00–16:00.
+    """
+
+    __tablename__ = "measurements"
+    __table_args__ = (
+        UniqueConstraint("point_id", "parameter_code", "kind", "measured_at"),
+        Index("ix_measurements_kind_time", "kind", "measured_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("points.id"))
+    parameter_code: Mapped[str] = mapped_column(ForeignKey("parameters.code"))
+    kind: Mapped[DataKind] = mapped_column(
+        Enum(
+            DataKind,
+            native_enum=False,
+            length=16,
+            validate_strings=True,
+            values_callable=lambda members: [m.value for m in members],
+        )
+    )
+    measured_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    value: Mapped[float | None] = mapped_column(Float)
+    device_flag: Mapped[str | None] = mapped_column(String(4))
+    raw_file_id: Mapped[int | None] = mapped_column(ForeignKey("raw_files.id"))

@@ -1,0 +1,12 @@
+"""Every ORM table of envmon, imported in one place so the metadata is complete.
+
+Used by the migration environment (autogenerate) and by tests that compare the models with
+the migrated schema.
+"""
+
+from envmon.measurements import models as measurements_models
+from envmon.registry import models as registry_models
+from envmon.storage.base import Base
+from envmon.users import models as users_models
+
+__all__ = ["Base", "measurements_models", "registry_models", "users_models"]
