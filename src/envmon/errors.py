@@ -40,6 +40,7 @@ class Problem:
     field: str | None = None
     row: int | None = None
     source: str | None = None
+    line: int | None = None
 
     def __str__(self) -> str:
         where = ", ".join(
@@ -47,6 +48,7 @@ class Problem:
             for part in (
                 self.source,
                 f"row {self.row}" if self.row is not None else None,
+                f"line {self.line}" if self.line is not None else None,
                 f"field {self.field!r}" if self.field else None,
             )
             if part
@@ -58,6 +60,7 @@ class Problem:
         return {
             "source": self.source,
             "row": self.row,
+            "line": self.line,
             "field": self.field,
             "message": self.message,
         }

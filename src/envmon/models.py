@@ -4,9 +4,10 @@ Used by the migration environment (autogenerate) and by tests that compare the m
 the migrated schema.
 """
 
+from envmon.ingest import models as ingest_models
 from envmon.measurements import models as measurements_models
 from envmon.registry import models as registry_models
 from envmon.storage.base import Base
 from envmon.users import models as users_models
 
-__all__ = ["Base", "measurements_models", "registry_models", "users_models"]
+__all__ = ["Base", "ingest_models", "measurements_models", "registry_models", "users_models"]

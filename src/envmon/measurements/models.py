@@ -1,6 +1,6 @@
-"""Raw evidence of file imports and measurements as received.
+"""Measurements as received.
 
-Both tables are append-only in the database. Measurements are the values exactly as a
+The table is append-only in the database. Measurements are the values exactly as a
 source reported them; QC flags, validated values and aggregates are derived layers built on
 top (later issues), never written back here.
 """
@@ -15,17 +15,17 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
-    Integer,
-    LargeBinary,
     String,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from envmon.ingest.models import RawFile
+from envmon.registry.models import Point
 from envmon.storage.base import Base
 from envmon.storage.types import UTCDateTime
 
-__all__ = ["DataKind", "Measurement", "RawFile"]
+__all__ = ["DataKind", "Measurement"]
 
 
 class DataKind(StrEnum):
@@ -35,22 +35,6 @@ class DataKind(StrEnum):
     MINUTE = "minute"  # CN 2051
     HOUR = "hour"  # CN 2061
     DAY = "day"  # CN 2031
-
-
-class RawFile(Base):
-    """A received file kept byte-for-byte as evidence, with where it came from."""
-
-    __tablename__ = "raw_files"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(300))
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
-    size: Mapped[int] = mapped_column(Integer)
-    content: Mapped[bytes] = mapped_column(LargeBinary)
-    media_type: Mapped[str] = mapped_column(String(100))
-    source: Mapped[str] = mapped_column(String(300))
-    actor: Mapped[str] = mapped_column(String(100))
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Measurement(Base):
@@ -68,7 +52,7 @@ class Measurement(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    point_id: Mapped[int] = mapped_column(ForeignKey("points.id"))
+    point_id: Mapped[int] = mapped_column(ForeignKey(Point.id))
     parameter_code: Mapped[str] = mapped_column(ForeignKey("parameters.code"))
     kind: Mapped[DataKind] = mapped_column(
         Enum(
@@ -82,4 +66,4 @@ class Measurement(Base):
     measured_at: Mapped[datetime] = mapped_column(UTCDateTime())
     value: Mapped[float | None] = mapped_column(Float)
     device_flag: Mapped[str | None] = mapped_column(String(4))
-    raw_file_id: Mapped[int | None] = mapped_column(ForeignKey("raw_files.id"))
+    raw_file_id: Mapped[int | None] = mapped_column(ForeignKey(RawFile.id))

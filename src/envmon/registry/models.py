@@ -234,6 +234,8 @@ class PermitLimit(Base):
     outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), index=True)
     parameter_code: Mapped[str] = mapped_column(ForeignKey("parameters.code"))
     value: Mapped[float] = mapped_column(Float)
+    # Lower bound for range limits (pH 6–9); None for the usual upper limit only.
+    lower_value: Mapped[float | None] = mapped_column(Float)
     unit: Mapped[str] = mapped_column(String(20))
     # True: the limit applies to the oxygen-corrected concentration (折算浓度).
     corrected: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,4 +1,4 @@
-"""foundation: registry, users, measurements
+"""Foundation: registry, users and tokens, raw files, quarantine, measurements.
 
 Revision ID: 0001
 Revises:
@@ -12,7 +12,14 @@ from alembic import op
 
 from envmon.storage.db import POSTGRES_REFUSE_FUNCTION, append_only_ddl
 
-APPEND_ONLY_TABLES = ("raw_files", "measurements", "registry_changes", "calibrations")
+# Raw evidence and history: the database itself refuses UPDATE and DELETE on these.
+APPEND_ONLY_TABLES = (
+    "raw_files",
+    "quarantine",
+    "measurements",
+    "registry_changes",
+    "calibrations",
+)
 
 
 revision: str = "0001"
@@ -217,6 +224,27 @@ def upgrade() -> None:
     with op.batch_alter_table("points", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_points_region_id"), ["region_id"], unique=False
+        )
+
+    op.create_table(
+        "quarantine",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("raw_file_id", sa.Integer(), nullable=True),
+        sa.Column("reason", sa.String(length=64), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("problems", sa.JSON(), nullable=False),
+        sa.Column("source", sa.String(length=300), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["raw_file_id"],
+            ["raw_files.id"],
+            name=op.f("fk_quarantine_raw_file_id_raw_files"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_quarantine")),
+    )
+    with op.batch_alter_table("quarantine", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_quarantine_reason"), ["reason"], unique=False
         )
 
     op.create_table(
@@ -531,6 +559,7 @@ def upgrade() -> None:
         sa.Column("outlet_id", sa.Integer(), nullable=False),
         sa.Column("parameter_code", sa.String(length=12), nullable=False),
         sa.Column("value", sa.Float(), nullable=False),
+        sa.Column("lower_value", sa.Float(), nullable=True),
         sa.Column("unit", sa.String(length=20), nullable=False),
         sa.Column("corrected", sa.Boolean(), nullable=False),
         sa.Column("effective_from", sa.Date(), nullable=False),
@@ -601,6 +630,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_devices_point_id"))
 
     op.drop_table("devices")
+    with op.batch_alter_table("quarantine", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_quarantine_reason"))
+
+    op.drop_table("quarantine")
     with op.batch_alter_table("points", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_points_region_id"))
 

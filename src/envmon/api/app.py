@@ -1,0 +1,69 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import HTMLResponse
+from sqlalchemy import Engine, text
+
+from envmon import __version__
+from envmon.api.deps import SessionDep, get_current_user
+from envmon.api.errors import install_error_handlers
+from envmon.config import Settings
+from envmon.ingest import views as ingest_views
+from envmon.registry import views as registry_views
+from envmon.storage.db import create_engine_for, make_session_factory
+from envmon.users import views as users_views
+
+__all__ = ["create_app"]
+
+API_PREFIX = "/api/v1"
+
+HOME = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>envmon 生态环境监测监管平台</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:44rem;margin:3rem auto;padding:0 1rem}}
+a{{color:#0b5cad}}</style></head><body>
+<h1>envmon 生态环境监测监管平台</h1>
+<p>生态环境监测数据真、准、全：原始数据直传、质量控制、弄虚作假识别、评价与预警、全程留痕。<br>
+Ecological-environment monitoring and supervision platform, version {version}.</p>
+<ul>
+<li><a href="/docs">接口文档 API documentation (OpenAPI)</a></li>
+<li><a href="/api/v1/parameters">监测因子目录 HJ 212 parameter catalogue</a> (公开 public)</li>
+<li><a href="/health">运行状态 Health</a></li>
+</ul></body></html>"""
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    """Returns the API app bound to ``engine`` (or one made from ``settings``)."""
+    engine = engine or create_engine_for(settings.resolved_database_url)
+    app = FastAPI(
+        title="envmon 生态环境监测监管平台",
+        version=__version__,
+        description="Registry, users and data of the ecological-environment monitoring "
+        "platform. Log in at POST /api/v1/auth/token and send the token as "
+        "'Authorization: Bearer <token>'.",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    install_error_handlers(app)
+
+    @app.get("/health", tags=["public 公开"])
+    def health(session: SessionDep) -> dict[str, Any]:
+        """Liveness and database reachability (public)."""
+        session.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__, "database": engine.dialect.name}
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home() -> str:
+        return HOME.format(version=__version__)
+
+    authenticated = [Depends(get_current_user)]
+    app.include_router(users_views.public_router, prefix=API_PREFIX)
+    app.include_router(registry_views.public_router, prefix=API_PREFIX)
+    app.include_router(users_views.router, prefix=API_PREFIX, dependencies=authenticated)
+    app.include_router(registry_views.router, prefix=API_PREFIX, dependencies=authenticated)
+    app.include_router(ingest_views.router, prefix=API_PREFIX, dependencies=authenticated)
+    return app

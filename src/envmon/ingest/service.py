@@ -1,0 +1,75 @@
+"""Keep raw files and quarantine refused input."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from envmon.errors import Problem
+from envmon.ingest.models import QuarantineEntry, RawFile
+
+__all__ = ["RawFile", "keep_raw_file", "list_quarantine", "quarantine"]
+
+
+def keep_raw_file(
+    *,
+    session: Session,
+    name: str,
+    content: bytes,
+    media_type: str,
+    source: str,
+    actor: str,
+    now: datetime,
+) -> RawFile:
+    """Stores a received file unchanged, with its hash, origin and receipt time."""
+    raw = RawFile(
+        name=name,
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
+        content=content,
+        media_type=media_type,
+        source=source,
+        actor=actor,
+        received_at=now,
+    )
+    session.add(raw)
+    session.flush()
+    return raw
+
+
+def quarantine(
+    *,
+    session: Session,
+    reason: str,
+    message: str,
+    problems: Sequence[Problem],
+    source: str,
+    now: datetime,
+    raw_file: RawFile | None = None,
+) -> QuarantineEntry:
+    """Records refused input with its reason and problems; nothing is dropped silently."""
+    entry = QuarantineEntry(
+        raw_file_id=raw_file.id if raw_file else None,
+        reason=reason,
+        message=message,
+        problems=[p.as_dict() for p in problems],
+        source=source,
+        received_at=now,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def list_quarantine(
+    *, session: Session, reason: str | None = None, limit: int = 100
+) -> Sequence[QuarantineEntry]:
+    """Returns the newest quarantine entries, optionally of one reason."""
+    query = select(QuarantineEntry).order_by(QuarantineEntry.id.desc()).limit(limit)
+    if reason:
+        query = query.where(QuarantineEntry.reason == reason)
+    return session.scalars(query).all()

@@ -1,0 +1,113 @@
+"""Measurement writes (bulk, as received) and reads (series of one point)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from envmon.errors import NotFoundError, ValidationError
+from envmon.measurements.models import DataKind, Measurement
+from envmon.registry.models import Parameter, Point
+from envmon.timeutil import parse_instant, to_beijing
+
+__all__ = ["INTERVAL", "add_many", "series"]
+
+INTERVAL: dict[DataKind, timedelta | None] = {
+    DataKind.REALTIME: None,
+    DataKind.MINUTE: timedelta(minutes=1),
+    DataKind.HOUR: timedelta(hours=1),
+    DataKind.DAY: timedelta(days=1),
+}
+
+
+def add_many(*, session: Session, rows: Iterable[Mapping[str, Any]]) -> int:
+    """Inserts measurements in one executemany; returns how many were written.
+
+    Each row has ``point_id, parameter_code, kind, measured_at, value, device_flag,
+    raw_file_id``. A repeated key fails the whole batch: raw values are never overwritten.
+    """
+    batch = list(rows)
+    if batch:
+        session.execute(insert(Measurement), batch)
+    return len(batch)
+
+
+def _kind(kind: str) -> DataKind:
+    try:
+        return DataKind(kind)
+    except ValueError as err:
+        known = ", ".join(k.value for k in DataKind)
+        msg = f"unknown data kind {kind!r}; known: {known}"
+        raise ValidationError(msg) from err
+
+
+def _instant(text: str | None, name: str) -> Any:
+    if text is None:
+        return None
+    try:
+        return parse_instant(text)
+    except ValueError as err:
+        msg = f"{name}: {err}"
+        raise ValidationError(msg) from err
+
+
+def series(
+    *,
+    session: Session,
+    point: Point,
+    parameter: str,
+    kind: str = "hour",
+    start: str | None = None,
+    end: str | None = None,
+    limit: int = 10_000,
+) -> dict[str, Any]:
+    """Returns one point's values of one parameter in [start, end), oldest first.
+
+    Times without a zone are Beijing time. Each value carries its interval start in UTC and
+    its hour-ending label in Beijing time.
+    """
+    data_kind = _kind(kind)
+    catalogue = session.get(Parameter, parameter)
+    if catalogue is None:
+        msg = f"unknown parameter code {parameter!r}"
+        raise NotFoundError(msg)
+    query = (
+        select(Measurement.measured_at, Measurement.value, Measurement.device_flag)
+        .where(
+            Measurement.point_id == point.id,
+            Measurement.parameter_code == parameter,
+            Measurement.kind == data_kind,
+        )
+        .order_by(Measurement.measured_at)
+        .limit(limit)
+    )
+    start_at, end_at = _instant(start, "start"), _instant(end, "end")
+    if start_at is not None:
+        query = query.where(Measurement.measured_at >= start_at)
+    if end_at is not None:
+        query = query.where(Measurement.measured_at < end_at)
+    step = INTERVAL[data_kind]
+    values = []
+    for measured_at, value, flag in session.execute(query):
+        label = measured_at + step if step else measured_at
+        values.append(
+            {
+                "start": measured_at.isoformat(),
+                "label": to_beijing(label).isoformat(),
+                "value": value,
+                "device_flag": flag,
+            }
+        )
+    return {
+        "mn": point.mn,
+        "name": point.name,
+        "parameter": parameter,
+        "parameter_name": catalogue.name_zh,
+        "unit": catalogue.unit,
+        "kind": data_kind.value,
+        "values": values,
+    }
