@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from envmon.config import Settings
 from envmon.errors import AuthenticationError
 from envmon.registry.scope import Scope
+from envmon.storage.db import session_scope
 from envmon.users import service as users
 from envmon.users.models import User
 
@@ -59,12 +60,17 @@ NowDep = Annotated[datetime, Depends(get_now)]
 TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
 
 
-def get_current_user(session: SessionDep, token: TokenDep, now: NowDep) -> User:
-    """Returns the user of the bearer token, or raises AuthenticationError."""
+def get_current_user(request: Request, token: TokenDep, now: NowDep) -> User:
+    """Returns the user of the bearer token, or raises AuthenticationError.
+
+    The lookup runs in its own short transaction, so that a route's own work (and its
+    rollback on error) is independent of authentication.
+    """
     if not token:
         msg = "authentication required: send 'Authorization: Bearer <token>'"
         raise AuthenticationError(msg)
-    return users.resolve_token(session=session, token=token, now=now)
+    with session_scope(request.app.state.session_factory) as session:
+        return users.resolve_token(session=session, token=token, now=now)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

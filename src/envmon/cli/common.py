@@ -14,7 +14,7 @@ from envmon.errors import EnvmonError, ValidationError
 __all__ = ["console", "err_console", "handle_errors"]
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -26,7 +26,7 @@ from envmon.errors import (
     PermissionDenied,
     Problem,
 )
-from envmon.registry.documents import Document, Record
+from envmon.registry.documents import Document, Record, RecordSource
 from envmon.registry.enums import RegionLevel
 from envmon.registry.models import (
     Agency,
@@ -837,11 +837,11 @@ def save_record(
     if not create and not exists:
         msg = f"{label} does not exist"
         raise NotFoundError(msg)
-    path = _region_path_of(section, value, stored)
-    if (
-        region_path is not None
-        and path is not None
-        and not path.startswith(region_path)
+    paths = [_region_path_of(section, value, stored)]
+    if exists:
+        paths.append(_stored_region_path(section, value, stored))
+    if region_path is not None and any(
+        path is not None and not path.startswith(region_path) for path in paths
     ):
         msg = f"{label} lies outside your region"
         raise PermissionDenied(msg)

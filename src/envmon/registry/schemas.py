@@ -320,7 +320,7 @@ class StationRead(StationIn):
     """A station as the API shows it (the HJ 212 password is never shown)."""
 
     model_config = ConfigDict(extra="ignore")
-    password: None = Field(default=None, exclude=True)
+    password: str | None = Field(default=None, exclude=True)
 
 
 class EnterpriseRead(EnterpriseIn):
@@ -334,7 +334,7 @@ class OutletRead(OutletIn):
     """An outlet as the API shows it, with its permit limits."""
 
     model_config = ConfigDict(extra="ignore")
-    password: None = Field(default=None, exclude=True)
+    password: str | None = Field(default=None, exclude=True)
     limits: list[LimitIn] = Field(default_factory=list)
 
 

@@ -1,0 +1,31 @@
+"""Pins each package's public names (httpx style): changing them is a deliberate act."""
+
+import importlib
+
+import pytest
+
+EXPECTED = {
+    "envmon": ["__version__"],
+    "envmon.api": ["create_app"],
+    "envmon.demo": ["DEMO_USERS", "DemoSummary", "build_demo"],
+    "envmon.errors": [
+        "AuthenticationError", "ConfigurationError", "ConflictError", "EnvmonError",
+        "ImportRejected", "NotFoundError", "PermissionDenied", "Problem", "ValidationError",
+    ],
+    "envmon.ingest": ["QuarantineEntry", "RawFile"],
+    "envmon.measurements": ["DataKind", "Measurement"],
+    "envmon.registry": ["Scope", "check_character", "is_valid_credit_code"],
+    "envmon.storage": [
+        "Base", "UTCDateTime", "append_only_ddl", "create_engine_for",
+        "make_session_factory", "session_scope", "upgrade",
+    ],
+    "envmon.users": ["ApiToken", "Role", "User"],
+}
+
+
+@pytest.mark.parametrize("module_name", sorted(EXPECTED))
+def test_public_names_are_pinned(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    assert sorted(module.__all__) == sorted(EXPECTED[module_name])
+    for name in module.__all__:
+        assert hasattr(module, name), f"{module_name}.{name} is exported but missing"
