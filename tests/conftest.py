@@ -32,7 +32,9 @@ def _backends() -> list[object]:
 
 
 @pytest.fixture(scope="session", params=_backends())
-def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     else:
@@ -55,7 +57,9 @@ def connection(engine: Engine) -> Iterator[Connection]:
 def session_factory(connection: Connection) -> sessionmaker[Session]:
     # Sessions commit to a SAVEPOINT inside the test's transaction.
     return sessionmaker(
-        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        bind=connection,
+        expire_on_commit=False,
+        join_transaction_mode="create_savepoint",
     )
 
 
@@ -66,7 +70,9 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 @pytest.fixture()
-def app_client(engine: Engine, session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
+def app_client(
+    engine: Engine, session_factory: sessionmaker[Session]
+) -> Iterator[TestClient]:
     app = create_app(Settings(env="test"), engine)
     app.state.session_factory = session_factory
     app.dependency_overrides[get_now] = lambda: NOW

@@ -54,7 +54,11 @@ def enterprise(code: str, region: str, outlet_mn: str, **extra: Any) -> dict[str
         "industry": "热力生产和供应",
         "industry_code": "D4430",
         "key_categories": ["air"],
-        "responsible_person": {"name": "张三", "phone": "13800000001", "email": "z@example.com"},
+        "responsible_person": {
+            "name": "张三",
+            "phone": "13800000001",
+            "email": "z@example.com",
+        },
         "outlets": [
             {
                 "code": "DA001",
@@ -66,8 +70,13 @@ def enterprise(code: str, region: str, outlet_mn: str, **extra: Any) -> dict[str
                 "emission_standard": "GB 13271-2014",
                 "parameters": ["a21026", "a21002", "a19001"],
                 "limits": [
-                    {"parameter": "a21002", "value": 50, "unit": "mg/m3",
-                     "corrected": True, "effective_from": "2020-01-01"},
+                    {
+                        "parameter": "a21002",
+                        "value": 50,
+                        "unit": "mg/m3",
+                        "corrected": True,
+                        "effective_from": "2020-01-01",
+                    },
                 ],
             }
         ],
@@ -81,7 +90,12 @@ def document(**overrides: Any) -> dict[str, Any]:
         "version": 1,
         "regions": REGIONS,
         "agencies": [
-            {"credit_code": AGENCY, "name": "测试运维公司", "kind": "om", "region": "110108"}
+            {
+                "credit_code": AGENCY,
+                "name": "测试运维公司",
+                "kind": "om",
+                "region": "110108",
+            }
         ],
         "stations": [
             station("T001A", "110105", "11000000T001A00000000001"),
@@ -102,7 +116,11 @@ def document(**overrides: Any) -> dict[str, Any]:
                 "parameters": ["a21026"],
                 "installed_on": "2020-01-01",
                 "calibrations": [
-                    {"kind": "calibration", "performed_on": "2026-10-08", "result": "pass"}
+                    {
+                        "kind": "calibration",
+                        "performed_on": "2026-10-08",
+                        "result": "pass",
+                    }
                 ],
             },
             {

@@ -10,4 +10,10 @@ from envmon.registry import models as registry_models
 from envmon.storage.base import Base
 from envmon.users import models as users_models
 
-__all__ = ["Base", "ingest_models", "measurements_models", "registry_models", "users_models"]
+__all__ = [
+    "Base",
+    "ingest_models",
+    "measurements_models",
+    "registry_models",
+    "users_models",
+]

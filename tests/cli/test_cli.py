@@ -39,10 +39,13 @@ def test_import_export_round_trip(data_dir: Path) -> None:
     exported = yaml.safe_load(result.output)
     assert [s["code"] for s in exported["stations"]] == ["T001A", "T002A"]
     assert exported["enterprises"][0]["outlets"][0]["limits"][0]["value"] == 50.0
-    result = runner.invoke(app, ["registry", "export", "--format", "csv", "--out",
-                                 str(data_dir / "csv")])
+    result = runner.invoke(
+        app, ["registry", "export", "--format", "csv", "--out", str(data_dir / "csv")]
+    )
     assert result.exit_code == 0, result.output
-    assert (data_dir / "csv" / "stations.csv").read_text().startswith("code,mn,password,")
+    assert (
+        (data_dir / "csv" / "stations.csv").read_text().startswith("code,mn,password,")
+    )
 
 
 def test_a_bad_file_exits_1_with_every_problem(data_dir: Path) -> None:
@@ -68,21 +71,35 @@ def test_csv_import_takes_the_section_from_the_name_or_option(data_dir: Path) ->
     other.write_text("code,name,level,parent\n110100,市辖区,city,110000\n", "utf-8")
     result = runner.invoke(app, ["registry", "import", str(other)])
     assert result.exit_code == 1 and "unknown kind 'list'" in result.stderr
-    assert runner.invoke(app, ["registry", "import", str(other), "--kind", "regions"]
-                         ).exit_code == 0
+    assert (
+        runner.invoke(
+            app, ["registry", "import", str(other), "--kind", "regions"]
+        ).exit_code
+        == 0
+    )
 
 
 def test_user_add_and_usage_errors(data_dir: Path) -> None:
-    result = runner.invoke(app, ["user", "add", "zhang", "--role", "viewer",
-                                 "--password", "long enough"])
+    result = runner.invoke(
+        app, ["user", "add", "zhang", "--role", "viewer", "--password", "long enough"]
+    )
     assert result.exit_code == 0 and "added user zhang (viewer)" in result.output
-    result = runner.invoke(app, ["user", "add", "zhang", "--role", "viewer",
-                                 "--password", "long enough"])
+    result = runner.invoke(
+        app, ["user", "add", "zhang", "--role", "viewer", "--password", "long enough"]
+    )
     assert result.exit_code == 1 and "already exists" in result.stderr
-    assert runner.invoke(app, ["user", "add", "li", "--role", "boss",
-                               "--password", "x"]).exit_code == 2
-    assert runner.invoke(app, ["registry", "import", str(data_dir / "missing.yaml")]
-                         ).exit_code == 2
+    assert (
+        runner.invoke(
+            app, ["user", "add", "li", "--role", "boss", "--password", "x"]
+        ).exit_code
+        == 2
+    )
+    assert (
+        runner.invoke(
+            app, ["registry", "import", str(data_dir / "missing.yaml")]
+        ).exit_code
+        == 2
+    )
 
 
 def test_db_upgrade_reports_the_revision(data_dir: Path) -> None:

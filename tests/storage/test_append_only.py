@@ -31,12 +31,31 @@ STATEMENTS = [
 @pytest.fixture()
 def filled(session: Session) -> Session:
     text_ = yaml.safe_dump(document(), allow_unicode=True)
-    apply_document(session=session, document=parse_yaml(text_, "seed.yaml"),
-                   actor="seed", source="seed", now=NOW)
-    raw = keep_raw_file(session=session, name="x.csv", content=b"a,b\n", media_type="text/csv",
-                        source="test", actor="seed", now=NOW)
-    quarantine(session=session, reason="test", message="m", problems=[], source="test",
-               now=NOW, raw_file=raw)
+    apply_document(
+        session=session,
+        document=parse_yaml(text_, "seed.yaml"),
+        actor="seed",
+        source="seed",
+        now=NOW,
+    )
+    raw = keep_raw_file(
+        session=session,
+        name="x.csv",
+        content=b"a,b\n",
+        media_type="text/csv",
+        source="test",
+        actor="seed",
+        now=NOW,
+    )
+    quarantine(
+        session=session,
+        reason="test",
+        message="m",
+        problems=[],
+        source="test",
+        now=NOW,
+        raw_file=raw,
+    )
     session.commit()
     return session
 
@@ -54,9 +73,13 @@ def test_direct_sql_cannot_change_evidence(
 
 
 def test_measurements_refuse_update(filled: Session, connection: Connection) -> None:
-    connection.execute(text(
-        "INSERT INTO measurements (point_id, parameter_code, kind, measured_at, value) "
-        "SELECT id, 'a34004', 'hour', :at, 1.0 FROM points LIMIT 1"), {"at": NOW})
+    connection.execute(
+        text(
+            "INSERT INTO measurements (point_id, parameter_code, kind, measured_at, value) "
+            "SELECT id, 'a34004', 'hour', :at, 1.0 FROM points LIMIT 1"
+        ),
+        {"at": NOW},
+    )
     savepoint = connection.begin_nested()
     with pytest.raises(DatabaseError, match="measurements is append-only"):
         connection.execute(text("UPDATE measurements SET value = 2.0"))

@@ -12,11 +12,22 @@ from envmon.storage.types import UTCDateTime
 @pytest.mark.db
 def test_times_come_back_as_the_same_utc_instant(session: Session) -> None:
     beijing = datetime(2016, 3, 1, 8, 30, tzinfo=timezone(timedelta(hours=8)))
-    keep_raw_file(session=session, name="t", content=b"", media_type="text/plain",
-                  source="t", actor="t", now=beijing)
+    keep_raw_file(
+        session=session,
+        name="t",
+        content=b"",
+        media_type="text/plain",
+        source="t",
+        actor="t",
+        now=beijing,
+    )
     session.expire_all()
     stored = session.scalars(select(RawFile.received_at)).one()
-    assert stored == beijing and stored.tzinfo is not None and stored.utcoffset() == timedelta(0)
+    assert (
+        stored == beijing
+        and stored.tzinfo is not None
+        and stored.utcoffset() == timedelta(0)
+    )
 
 
 def test_naive_times_are_refused() -> None:

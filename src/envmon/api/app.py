@@ -63,7 +63,13 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     authenticated = [Depends(get_current_user)]
     app.include_router(users_views.public_router, prefix=API_PREFIX)
     app.include_router(registry_views.public_router, prefix=API_PREFIX)
-    app.include_router(users_views.router, prefix=API_PREFIX, dependencies=authenticated)
-    app.include_router(registry_views.router, prefix=API_PREFIX, dependencies=authenticated)
-    app.include_router(ingest_views.router, prefix=API_PREFIX, dependencies=authenticated)
+    app.include_router(
+        users_views.router, prefix=API_PREFIX, dependencies=authenticated
+    )
+    app.include_router(
+        registry_views.router, prefix=API_PREFIX, dependencies=authenticated
+    )
+    app.include_router(
+        ingest_views.router, prefix=API_PREFIX, dependencies=authenticated
+    )
     return app

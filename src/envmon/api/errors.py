@@ -40,17 +40,23 @@ def _status_for(error: EnvmonError) -> int:
     return 400
 
 
-def _body(kind: str, message: str, problems: list[dict[str, object]] | None = None) -> dict[str, object]:
+def _body(
+    kind: str, message: str, problems: list[dict[str, object]] | None = None
+) -> dict[str, object]:
     return {"error": {"type": kind, "message": message, "problems": problems or []}}
 
 
 async def _envmon_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, EnvmonError)
     status = _status_for(exc)
-    problems = [p.as_dict() for p in exc.problems] if isinstance(exc, ValidationError) else []
+    problems = (
+        [p.as_dict() for p in exc.problems] if isinstance(exc, ValidationError) else []
+    )
     message = exc.args[0] if exc.args else type(exc).__name__
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(_body(type(exc).__name__, message, problems), status, headers=headers)
+    return JSONResponse(
+        _body(type(exc).__name__, message, problems), status, headers=headers
+    )
 
 
 async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
@@ -61,7 +67,9 @@ async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
         message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
         problems.append({"field": field, "message": message})
     summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
-    return JSONResponse(_body("ValidationError", f"invalid request: {summary}", problems), 422)
+    return JSONResponse(
+        _body("ValidationError", f"invalid request: {summary}", problems), 422
+    )
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -76,7 +84,8 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         "unhandled error on %s %s", request.method, request.url.path, exc_info=exc
     )
     return JSONResponse(
-        _body("InternalError", "internal error; it has been logged for the operators"), 500
+        _body("InternalError", "internal error; it has been logged for the operators"),
+        500,
     )
 
 

@@ -9,7 +9,9 @@ from envmon.cli.common import console, handle_errors
 from envmon.config import get_settings
 from envmon.storage.db import create_engine_for
 
-app = typer.Typer(help="Database schema: upgrade, current revision.", no_args_is_help=True)
+app = typer.Typer(
+    help="Database schema: upgrade, current revision.", no_args_is_help=True
+)
 
 
 @app.command("upgrade")
@@ -33,5 +35,6 @@ def current_command() -> None:
     settings = get_settings()
     engine = create_engine_for(settings.resolved_database_url)
     console.print(
-        f"current: {current_revision(engine)}  head: {head_revision(engine)}", markup=False
+        f"current: {current_revision(engine)}  head: {head_revision(engine)}",
+        markup=False,
     )

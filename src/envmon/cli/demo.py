@@ -8,7 +8,14 @@ from pathlib import Path
 
 import typer
 import uvicorn
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from envmon.api import create_app
@@ -40,24 +47,36 @@ def _fresh_directory(path: Path) -> None:
 
 @handle_errors
 def demo(
-    data_dir: Path = typer.Option(Path("envmon-demo"), help="directory for the demo database (rebuilt)"),
+    data_dir: Path = typer.Option(
+        Path("envmon-demo"), help="directory for the demo database (rebuilt)"
+    ),
     host: str = typer.Option("127.0.0.1", help="address to bind"),
     port: int = typer.Option(8000, help="port"),
-    serve: bool = typer.Option(True, "--serve/--no-serve", help="serve the API after building"),
-    days: int | None = typer.Option(None, min=1, help="load only the first N days of air data"),
+    serve: bool = typer.Option(
+        True, "--serve/--no-serve", help="serve the API after building"
+    ),
+    days: int | None = typer.Option(
+        None, min=1, help="load only the first N days of air data"
+    ),
 ) -> None:
     """Build the demo city (Beijing's real air stations, fictional enterprises) and serve it."""
     _fresh_directory(data_dir)
     settings = Settings(data_dir=data_dir, database_url=None, env="development")
     if get_settings().database_url:
-        console.print("note: ENVMON_DATABASE_URL is ignored; the demo uses its own SQLite file",
-                      markup=False)
+        console.print(
+            "note: ENVMON_DATABASE_URL is ignored; the demo uses its own SQLite file",
+            markup=False,
+        )
     engine = create_engine_for(settings.resolved_database_url)
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console, transient=False,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
     ) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def progress(step: str, done: int, total: int) -> None:
             if step not in tasks:
@@ -70,15 +89,20 @@ def demo(
     table.add_column("")
     table.add_row("数据目录 data directory", str(data_dir.resolve()))
     table.add_row("空气站 air stations", str(summary.stations))
-    table.add_row("企业 enterprises", f"{summary.enterprises} ({summary.outlets} outlets)")
+    table.add_row(
+        "企业 enterprises", f"{summary.enterprises} ({summary.outlets} outlets)"
+    )
     table.add_row("设备 devices", str(summary.devices))
     # Hourly values are labelled by the end of their hour (hour-ending), in Beijing time.
     span = (
         f"{to_beijing(summary.first_hour + HOUR):%Y-%m-%d %H:%M} … "
         f"{to_beijing(summary.last_hour + HOUR):%Y-%m-%d %H:%M}"
-        if summary.first_hour and summary.last_hour else "-"
+        if summary.first_hour and summary.last_hour
+        else "-"
     )
-    table.add_row("小时数据 hourly values", f"{summary.measurements:,} ({span} Beijing)")
+    table.add_row(
+        "小时数据 hourly values", f"{summary.measurements:,} ({span} Beijing)"
+    )
     for username, password, role in summary.users:
         table.add_row(f"登录 login ({role})", f"{username} / {password}")
     console.print(table)
@@ -87,7 +111,8 @@ def demo(
     base = f"http://{host}:{port}"
     console.print(
         f"打开 open {base}/ — API docs {base}/docs (Authorize with a login above); "
-        f"example: {base}/api/v1/stations/1003A/series?parameter=a34004&start=2016-12-01&end=2016-12-03",
+        "example: "
+        f"{base}/api/v1/stations/1003A/series?parameter=a34004&start=2016-12-01&end=2016-12-03",
         markup=False,
     )
     uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="warning")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+
 import typer
 from rich.console import Console
 
@@ -28,6 +29,7 @@ app.add_typer(registry_cli.app, name="registry")
 app.add_typer(users_cli.app, name="user")
 app.command("serve")(serve_cli.serve)
 app.command("demo")(demo_cli.demo)
+
 
 @app.command("version")
 def version() -> None:

@@ -16,14 +16,20 @@ from envmon.registry.flows import import_file
 from envmon.registry.service import export_sections
 from envmon.storage.db import session_scope
 
-app = typer.Typer(help="Registry files: import (all or nothing) and export.", no_args_is_help=True)
+app = typer.Typer(
+    help="Registry files: import (all or nothing) and export.", no_args_is_help=True
+)
 
 
 @app.command("import")
 @handle_errors
 def import_command(
-    files: list[Path] = typer.Argument(..., help="YAML documents or CSV lists", exists=True, dir_okay=False),
-    kind: str | None = typer.Option(None, help=f"section of CSV files: {', '.join(SECTIONS)}"),
+    files: list[Path] = typer.Argument(
+        ..., help="YAML documents or CSV lists", exists=True, dir_okay=False
+    ),
+    kind: str | None = typer.Option(
+        None, help=f"section of CSV files: {', '.join(SECTIONS)}"
+    ),
     actor: str = typer.Option("cli", help="who makes the change (kept in the history)"),
 ) -> None:
     """Import registry files; each file is applied whole or not at all."""
@@ -52,12 +58,15 @@ def import_command(
 @app.command("export")
 @handle_errors
 def export_command(
-    output: Path | None = typer.Option(None, "--out", "-o", help="YAML file, or a directory for CSV; default stdout"),
+    output: Path | None = typer.Option(
+        None, "--out", "-o", help="YAML file, or a directory for CSV; default stdout"
+    ),
     format_: str = typer.Option("yaml", "--format", "-f", help="yaml or csv"),
 ) -> None:
     """Export the whole registry as YAML (one document) or CSV (one file per section)."""
     if format_ not in ("yaml", "csv"):
-        raise typer.BadParameter("format must be yaml or csv", param_hint="--format")
+        msg = "format must be yaml or csv"
+        raise typer.BadParameter(msg, param_hint="--format")
     _engine, factory = open_database(get_settings())
     with session_scope(factory) as session:
         sections = export_sections(session=session)
@@ -69,8 +78,11 @@ def export_command(
             output.write_text(text, encoding="utf-8")
         return
     if output is None:
-        raise typer.BadParameter("CSV export needs --out DIRECTORY", param_hint="--out")
+        msg = "CSV export needs --out DIRECTORY"
+        raise typer.BadParameter(msg, param_hint="--out")
     output.mkdir(parents=True, exist_ok=True)
     for section, records in sections.items():
-        (output / f"{section}.csv").write_text(document_to_csv(section, records), encoding="utf-8")
+        (output / f"{section}.csv").write_text(
+            document_to_csv(section, records), encoding="utf-8"
+        )
     console.print(f"wrote {len(sections)} CSV files to {output}", markup=False)

@@ -13,7 +13,9 @@ from envmon.config import get_settings
 
 @handle_errors
 def serve(
-    host: str | None = typer.Option(None, help="address to bind (default ENVMON_API_HOST)"),
+    host: str | None = typer.Option(
+        None, help="address to bind (default ENVMON_API_HOST)"
+    ),
     port: int | None = typer.Option(None, help="port (default ENVMON_API_PORT)"),
 ) -> None:
     """Serve the HTTP API and the start page."""
@@ -21,5 +23,9 @@ def serve(
     engine, _factory = open_database(settings)
     app = create_app(settings, engine)
     bind_host, bind_port = host or settings.api_host, port or settings.api_port
-    console.print(f"envmon API on http://{bind_host}:{bind_port}/  (docs: /docs)", markup=False)
-    uvicorn.run(app, host=bind_host, port=bind_port, log_level=settings.log_level.lower())
+    console.print(
+        f"envmon API on http://{bind_host}:{bind_port}/  (docs: /docs)", markup=False
+    )
+    uvicorn.run(
+        app, host=bind_host, port=bind_port, log_level=settings.log_level.lower()
+    )

@@ -27,15 +27,24 @@ def add_command(
     enterprise: str | None = typer.Option(None, help="credit code (enterprise role)"),
     agency: str | None = typer.Option(None, help="credit code (agency role)"),
     password: str = typer.Option(
-        ..., prompt=True, hide_input=True, confirmation_prompt=True,
-        envvar="ENVMON_NEW_USER_PASSWORD", help="password (prompted if not given)",
+        ...,
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        envvar="ENVMON_NEW_USER_PASSWORD",
+        help="password (prompted if not given)",
     ),
 ) -> None:
     """Add a user with a role, scoped by region (and enterprise or agency)."""
     _engine, factory = open_database(get_settings())
     user_in = UserCreate(
-        username=username, display_name=name or username, password=password,
-        role=role, region=region, enterprise=enterprise, agency=agency,
+        username=username,
+        display_name=name or username,
+        password=password,
+        role=role,
+        region=region,
+        enterprise=enterprise,
+        agency=agency,
     )
     with session_scope(factory) as session:
         user = service.create(session=session, user_in=user_in, now=datetime.now(UTC))

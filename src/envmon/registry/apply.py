@@ -11,9 +11,10 @@ changes gets a ``registry_changes`` row with the actor, the time and the new sta
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -26,7 +27,7 @@ from envmon.errors import (
     PermissionDenied,
     Problem,
 )
-from envmon.registry.documents import Document, Record, RecordSource
+from envmon.registry.documents import SECTIONS, Document, Record, RecordSource
 from envmon.registry.enums import RegionLevel
 from envmon.registry.models import (
     Agency,
@@ -202,130 +203,109 @@ def _check_regions(
             )
 
 
+# What each section's records refer to: (field, kind of record, natural key or None).
+REFERENCES: dict[str, Callable[[Any], list[tuple[str, str, Any]]]] = {
+    "regions": lambda v: [],  # parents are checked with the tree rules
+    "agencies": lambda v: [("region", "region", v.region)],
+    "stations": lambda v: [
+        ("region", "region", v.region),
+        ("operator", "agency", v.operator),
+    ],
+    "enterprises": lambda v: [("region", "region", v.region)],
+    "outlets": lambda v: [("enterprise", "enterprise", v.enterprise)],
+    "limits": lambda v: [("outlet", "outlet", (v.enterprise, v.outlet))],
+    "devices": lambda v: [
+        ("station", "station", v.station),
+        ("outlet", "outlet", tuple(v.outlet.split("/", 1)) if v.outlet else None),
+        ("agency", "agency", v.agency),
+    ],
+    "calibrations": lambda v: [("device", "device", v.device)],
+}
+PARAMETER_FIELDS = {
+    "stations": "parameters",
+    "outlets": "parameters",
+    "devices": "parameters",
+    "limits": "parameter",
+}
+
+
+def _known_keys(document: Document, stored: _Stored) -> dict[str, set[Any]]:
+    incoming = {
+        section: {_key(section, r.value) for r in document.records[section]}
+        for section in SECTIONS
+    }
+    return {
+        "region": set(stored.regions) | incoming["regions"],
+        "agency": set(stored.agencies) | incoming["agencies"],
+        "enterprise": set(stored.enterprises) | incoming["enterprises"],
+        "station": set(stored.stations) | incoming["stations"],
+        "outlet": set(stored.outlets) | incoming["outlets"],
+        "device": set(stored.devices) | incoming["devices"],
+    }
+
+
 def _check_references(
     document: Document, stored: _Stored, problems: list[Problem]
 ) -> None:
-    regions = set(stored.regions) | {r.value.code for r in document.records["regions"]}
-    agencies = set(stored.agencies) | {
-        r.value.credit_code for r in document.records["agencies"]
-    }
-    enterprises = set(stored.enterprises) | {
-        r.value.credit_code for r in document.records["enterprises"]
-    }
-    stations = set(stored.stations) | {
-        r.value.code for r in document.records["stations"]
-    }
-    outlets = set(stored.outlets) | {
-        (r.value.enterprise, r.value.code) for r in document.records["outlets"]
-    }
-    devices = set(stored.devices) | {
-        r.value.serial for r in document.records["devices"]
-    }
+    known = _known_keys(document, stored)
+    for section, records in document.records.items():
+        for record in records:
+            for field_name, kind, key in REFERENCES[section](record.value):
+                if key is not None and key not in known[kind]:
+                    shown = "/".join(key) if isinstance(key, tuple) else key
+                    problems.append(
+                        record.source.problem(
+                            f"{kind} {shown} does not exist", field_name
+                        )
+                    )
+            if section in PARAMETER_FIELDS:
+                field_name = PARAMETER_FIELDS[section]
+                codes = getattr(record.value, field_name)
+                codes = [codes] if isinstance(codes, str) else codes
+                unknown = [c for c in codes if c not in stored.parameters]
+                if unknown:
+                    problems.append(
+                        record.source.problem(
+                            f"unknown parameter code(s) {', '.join(unknown)} "
+                            "(not in the HJ 212 catalogue)",
+                            field_name,
+                        )
+                    )
 
-    def need(record: Record, ok: bool, field_name: str, message: str) -> None:
-        if not ok:
-            problems.append(record.source.problem(message, field_name))
 
-    def need_parameters(record: Record, codes: Iterable[str], field_name: str) -> None:
-        unknown = [c for c in codes if c not in stored.parameters]
-        need(
-            record,
-            not unknown,
-            field_name,
-            f"unknown parameter code(s) {', '.join(unknown)} (not in the HJ 212 catalogue)",
-        )
-
-    for section in ("agencies", "stations", "enterprises"):
+def _final_mns(
+    document: Document, stored: _Stored
+) -> tuple[dict[str, str], dict[str, Record]]:
+    """Returns each point's MN after the document is applied, and the records giving one."""
+    owner = {f"station {c}": s.mn for c, s in stored.stations.items() if s.mn}
+    owner.update(
+        {f"outlet {e}/{c}": o.mn for (e, c), o in stored.outlets.items() if o.mn}
+    )
+    names: dict[str, Callable[[Any], str]] = {
+        "stations": lambda v: f"station {v.code}",
+        "outlets": lambda v: f"outlet {v.enterprise}/{v.code}",
+    }
+    sources: dict[str, Record] = {}
+    for section, name_of in names.items():
         for record in document.records[section]:
-            code = record.value.region
-            need(record, code in regions, "region", f"region {code} does not exist")
-    for record in document.records["stations"]:
-        station: StationIn = record.value
-        need(
-            record,
-            station.operator is None or station.operator in agencies,
-            "operator",
-            f"operator agency {station.operator} does not exist",
-        )
-        need_parameters(record, station.parameters, "parameters")
-    for record in document.records["outlets"]:
-        outlet: OutletIn = record.value
-        need(
-            record,
-            outlet.enterprise in enterprises,
-            "enterprise",
-            f"enterprise {outlet.enterprise} does not exist",
-        )
-        need_parameters(record, outlet.parameters, "parameters")
-    for record in document.records["limits"]:
-        limit: LimitIn = record.value
-        need(
-            record,
-            (limit.enterprise, limit.outlet) in outlets,
-            "outlet",
-            f"outlet {limit.enterprise}/{limit.outlet} does not exist",
-        )
-        need_parameters(record, [limit.parameter], "parameter")
-    for record in document.records["devices"]:
-        device: DeviceIn = record.value
-        if device.station is not None:
-            need(
-                record,
-                device.station in stations,
-                "station",
-                f"station {device.station} does not exist",
-            )
-        if device.outlet is not None:
-            credit_code, code = device.outlet.split("/", 1)
-            need(
-                record,
-                (credit_code, code) in outlets,
-                "outlet",
-                f"outlet {device.outlet} does not exist",
-            )
-        need(
-            record,
-            device.agency is None or device.agency in agencies,
-            "agency",
-            f"agency {device.agency} does not exist",
-        )
-        need_parameters(record, device.parameters, "parameters")
-    for record in document.records["calibrations"]:
-        serial = record.value.device
-        need(record, serial in devices, "device", f"device {serial} does not exist")
+            name = name_of(record.value)
+            owner.pop(name, None)
+            if record.value.mn:
+                owner[name] = record.value.mn
+                sources[name] = record
+    return owner, sources
 
 
 def _check_mns(document: Document, stored: _Stored, problems: list[Problem]) -> None:
-    # The final MN of every point after this document is applied must be unique.
-    owner: dict[str, str] = {}
-    for code, station in stored.stations.items():
-        if station.mn:
-            owner[f"station {code}"] = station.mn
-    for (credit_code, code), outlet in stored.outlets.items():
-        if outlet.mn:
-            owner[f"outlet {credit_code}/{code}"] = outlet.mn
-    sources: dict[str, Record] = {}
-    for record in document.records["stations"]:
-        name = f"station {record.value.code}"
-        owner.pop(name, None)
-        if record.value.mn:
-            owner[name] = record.value.mn
-            sources[name] = record
-    for record in document.records["outlets"]:
-        name = f"outlet {record.value.enterprise}/{record.value.code}"
-        owner.pop(name, None)
-        if record.value.mn:
-            owner[name] = record.value.mn
-            sources[name] = record
+    # One MN namespace for stations and outlets: the gateway identifies points by it.
+    owner, sources = _final_mns(document, stored)
     by_mn: dict[str, list[str]] = defaultdict(list)
     for name, mn in owner.items():
         by_mn[mn].append(name)
-    for mn, names in by_mn.items():
-        if len(names) < 2:
-            continue
-        for name in names:
-            if name in sources:
-                others = ", ".join(n for n in names if n != name)
+    for mn, holders in by_mn.items():
+        for name in holders:
+            if len(holders) > 1 and name in sources:
+                others = ", ".join(n for n in holders if n != name)
                 problems.append(
                     sources[name].source.problem(
                         f"MN {mn} is already used by {others}", "mn"
@@ -360,10 +340,10 @@ def _check_limit_periods(
         ordered = sorted(by_start.values(), key=lambda p: p[0])
         for before, after in zip(ordered, ordered[1:], strict=False):
             if before[1] is None or before[1] >= after[0]:
-                record = after[2] or before[2]
-                if record is not None:
+                culprit = after[2] or before[2]
+                if culprit is not None:
                     problems.append(
-                        record.source.problem(
+                        culprit.source.problem(
                             f"limit period from {after[0]} overlaps the period from "
                             f"{before[0]} to {before[1] or 'open end'} for "
                             f"{key[0]}/{key[1]} {key[2]}",
@@ -381,19 +361,20 @@ def _check_calibrations(
         device = stored.devices.get(value.device)
         if device is None:
             continue
-        for existing in device.calibrations:
-            if (existing.performed_on, existing.kind) == (
-                value.performed_on,
-                value.kind,
-            ):
-                if calibration_in(device, existing) != value:
-                    problems.append(
-                        record.source.problem(
-                            f"a {value.kind.value} of {value.device} on {value.performed_on} "
-                            "is already recorded differently; records cannot be changed, "
-                            "add a new one"
-                        )
-                    )
+        same_day = [
+            existing
+            for existing in device.calibrations
+            if (existing.performed_on, existing.kind)
+            == (value.performed_on, value.kind)
+        ]
+        if same_day and calibration_in(device, same_day[0]) != value:
+            problems.append(
+                record.source.problem(
+                    f"a {value.kind.value} of {value.device} on {value.performed_on} "
+                    "is already recorded differently; records cannot be changed, "
+                    "add a new one"
+                )
+            )
 
 
 def validate(document: Document, stored: _Stored) -> list[Problem]:
@@ -477,10 +458,10 @@ class _Writer:
             point.parameters = [PointParameter(parameter_code=c) for c in wanted]
 
     def regions(self, records: list[Record]) -> None:
+        stored = self.stored.regions
         # Parents before children, whatever order the file gave.
         for record in sorted(records, key=lambda r: LEVEL_RANK[r.value.level]):
             value: RegionIn = record.value
-            stored = self.stored.regions
 
             def assign(row: Region, value: RegionIn = value) -> None:
                 parent = stored[value.parent] if value.parent else None
@@ -650,7 +631,7 @@ class _Writer:
                 key,
                 value,
                 existing,
-                lambda row, outlet=outlet: limit_in(outlet, row),
+                partial(limit_in, outlet),
                 PermitLimit,
                 assign,
             )
@@ -806,7 +787,9 @@ def _stored_region_path(section: str, value: Any, stored: _Stored) -> str | None
         "devices": lambda: stored.devices[key].point.region,
     }
     if section not in holders:
-        return None  # outlets, limits, calibrations: their parent decides, checked above
+        return (
+            None  # outlets, limits, calibrations: their parent decides, checked above
+        )
     region: Region = holders[section]()
     return region.path
 

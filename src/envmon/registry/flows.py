@@ -36,9 +36,7 @@ def parse_file(name: str, content: bytes, section: str | None = None) -> Documen
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         document = Document()
-        document.problems.append(
-            Problem(message=f"not UTF-8 text: {err}", source=name)
-        )
+        document.problems.append(Problem(message=f"not UTF-8 text: {err}", source=name))
         return document
     suffix = PurePath(name).suffix.lower()
     if suffix in (".yaml", ".yml"):
@@ -74,7 +72,9 @@ def import_file(
             session=session,
             name=name,
             content=content,
-            media_type="application/yaml" if name.endswith((".yaml", ".yml")) else "text/csv",
+            media_type="application/yaml"
+            if name.endswith((".yaml", ".yml"))
+            else "text/csv",
             source=source,
             actor=actor,
             now=now,

@@ -132,13 +132,14 @@ class RegionIn(InModel):
     def _code_fits_level(self) -> RegionIn:
         # GB/T 2260: province XX0000, city XXXX00 (municipal districts too), county XXXXXX;
         # townships carry 9 (or 12) digits whose first six are their county.
-        expected = {
-            RegionLevel.PROVINCE: lambda c: len(c) == 6 and c.endswith("0000"),
-            RegionLevel.CITY: lambda c: len(c) == 6 and c.endswith("00"),
-            RegionLevel.COUNTY: lambda c: len(c) == 6,
-            RegionLevel.TOWNSHIP: lambda c: len(c) in (9, 12),
+        code = self.code
+        fits = {
+            RegionLevel.PROVINCE: len(code) == 6 and code.endswith("0000"),
+            RegionLevel.CITY: len(code) == 6 and code.endswith("00"),
+            RegionLevel.COUNTY: len(code) == 6,
+            RegionLevel.TOWNSHIP: len(code) in (9, 12),
         }[self.level]
-        if not expected(self.code):
+        if not fits:
             msg = f"code {self.code} does not fit level {self.level.value} (GB/T 2260)"
             raise ValueError(msg)
         if self.level is RegionLevel.PROVINCE and self.parent is not None:

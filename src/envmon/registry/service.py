@@ -244,7 +244,7 @@ def list_parameters(
 
 
 def count_and_page(
-    session: Session, query: Select[tuple[Row]], page: int, size: int
+    session: Session, query: Select[Row], page: int, size: int
 ) -> tuple[list[Row], int]:
     """Returns one page of ``query`` and the total number of rows it matches."""
     total = session.scalar(
@@ -324,7 +324,7 @@ def get_agency_or_raise(*, session: Session, scope: Scope, credit_code: str) -> 
     return agency
 
 
-def _station_query(scope: Scope) -> Select[tuple[Station]]:
+def _station_query(scope: Scope) -> Select[Station]:
     query = select(Station).options(
         selectinload(Station.region),
         selectinload(Station.operator),
@@ -372,7 +372,7 @@ def get_station_or_raise(*, session: Session, scope: Scope, code: str) -> Statio
     return station
 
 
-def _enterprise_query(scope: Scope) -> Select[tuple[Enterprise]]:
+def _enterprise_query(scope: Scope) -> Select[Enterprise]:
     query = select(Enterprise).options(
         selectinload(Enterprise.region), selectinload(Enterprise.outlets)
     )
@@ -477,7 +477,7 @@ def get_outlet_or_raise(
     raise NotFoundError(msg)
 
 
-def _device_query(scope: Scope) -> Select[tuple[Device]]:
+def _device_query(scope: Scope) -> Select[Device]:
     query = select(Device).options(
         selectinload(Device.point),
         selectinload(Device.agency),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -59,35 +60,43 @@ def get_by_username(*, session: Session, username: str) -> User | None:
     )
 
 
+def _anchors(
+    session: Session, user_in: UserCreate
+) -> tuple[Region | None, Enterprise | None, Agency | None, list[Problem]]:
+    """Looks up the user's region, enterprise and agency, and what is missing."""
+    problems: list[Problem] = []
+    lookups = (
+        ("region", Region, Region.code, user_in.region),
+        ("enterprise", Enterprise, Enterprise.credit_code, user_in.enterprise),
+        ("agency", Agency, Agency.credit_code, user_in.agency),
+    )
+    found: dict[str, Any] = {}
+    for name, model, column, key in lookups:
+        found[name] = (
+            session.scalar(select(model).where(column == key)) if key else None
+        )
+        if key and found[name] is None:
+            problems.append(Problem(f"{name} {key} does not exist", name))
+    # Roles bound to something need it: they would otherwise see everything.
+    needs = {
+        Role.ENTERPRISE: "enterprise",
+        Role.AGENCY: "agency",
+        Role.TOWNSHIP: "region",
+    }
+    needed = needs.get(user_in.role)
+    if needed and not getattr(user_in, needed):
+        problems.append(
+            Problem(f"a {user_in.role.value} user needs a {needed}", needed)
+        )
+    return found["region"], found["enterprise"], found["agency"], problems
+
+
 def create(*, session: Session, user_in: UserCreate, now: datetime) -> User:
     """Creates a user; the enterprise role needs an enterprise, agency role an agency."""
-    problems: list[Problem] = []
     if get_by_username(session=session, username=user_in.username) is not None:
         msg = f"user {user_in.username!r} already exists"
         raise ConflictError(msg)
-    region = enterprise = agency = None
-    if user_in.region:
-        region = session.scalar(select(Region).where(Region.code == user_in.region))
-        if region is None:
-            problems.append(Problem(f"region {user_in.region} does not exist", "region"))
-    if user_in.enterprise:
-        enterprise = session.scalar(
-            select(Enterprise).where(Enterprise.credit_code == user_in.enterprise)
-        )
-        if enterprise is None:
-            problems.append(
-                Problem(f"enterprise {user_in.enterprise} does not exist", "enterprise")
-            )
-    if user_in.agency:
-        agency = session.scalar(select(Agency).where(Agency.credit_code == user_in.agency))
-        if agency is None:
-            problems.append(Problem(f"agency {user_in.agency} does not exist", "agency"))
-    if user_in.role is Role.ENTERPRISE and not user_in.enterprise:
-        problems.append(Problem("an enterprise user needs an enterprise", "enterprise"))
-    if user_in.role is Role.AGENCY and not user_in.agency:
-        problems.append(Problem("an agency user needs an agency", "agency"))
-    if user_in.role is Role.TOWNSHIP and not user_in.region:
-        problems.append(Problem("a township user needs a region", "region"))
+    region, enterprise, agency, problems = _anchors(session, user_in)
     if problems:
         msg = f"cannot create user {user_in.username!r}"
         raise ValidationError(msg, problems)
@@ -127,7 +136,9 @@ def authenticate(*, session: Session, username: str, password: str) -> User:
     return user
 
 
-def issue_token(*, session: Session, user: User, now: datetime, ttl: timedelta) -> tuple[str, ApiToken]:
+def issue_token(
+    *, session: Session, user: User, now: datetime, ttl: timedelta
+) -> tuple[str, ApiToken]:
     """Issues a new bearer token for ``user``; returns the token text (shown once)."""
     token = secrets.token_urlsafe(32)
     row = ApiToken(
@@ -162,7 +173,9 @@ def resolve_token(*, session: Session, token: str, now: datetime) -> User:
 
 def revoke_token(*, session: Session, token: str, now: datetime) -> None:
     """Revokes a token (logout)."""
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
+    row = session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _token_digest(token))
+    )
     if row is not None and row.revoked_at is None:
         row.revoked_at = now
 

@@ -27,15 +27,22 @@ def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
 ) -> Any:
     """Exchanges username and password for a bearer token."""
-    user = service.authenticate(session=session, username=form.username, password=form.password)
+    user = service.authenticate(
+        session=session, username=form.username, password=form.password
+    )
     token, row = service.issue_token(
-        session=session, user=user, now=now, ttl=timedelta(hours=settings.token_ttl_hours)
+        session=session,
+        user=user,
+        now=now,
+        ttl=timedelta(hours=settings.token_ttl_hours),
     )
     return TokenRead(access_token=token, expires_at=row.expires_at)
 
 
 @router.post("/auth/logout", status_code=204)
-def logout(session: SessionDep, user: CurrentUser, token: TokenDep, now: NowDep) -> None:
+def logout(
+    session: SessionDep, user: CurrentUser, token: TokenDep, now: NowDep
+) -> None:
     """Revokes the token used for this request."""
     assert token is not None
     service.revoke_token(session=session, token=token, now=now)
@@ -48,7 +55,9 @@ def me(user: CurrentUser) -> Any:
 
 
 @router.post("/users", response_model=UserRead, status_code=201)
-def create_user(session: SessionDep, user: CurrentUser, now: NowDep, new: UserCreate) -> Any:
+def create_user(
+    session: SessionDep, user: CurrentUser, now: NowDep, new: UserCreate
+) -> Any:
     """Creates a user (administrators only)."""
     service.require_role(user, frozenset({Role.ADMIN}), "create users")
     return service.user_read(service.create(session=session, user_in=new, now=now))
