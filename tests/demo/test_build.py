@@ -74,6 +74,7 @@ def test_build_demo_loads_registry_users_and_data(tmp_path: Path) -> None:
         assert summary.measurements > 12 * 48 * 5
         dongsi = session.scalars(select(Station).where(Station.code == "1003A")).one()
         assert (dongsi.name, dongsi.region.code) == ("东四", "110101")
+        assert dongsi.mn is not None and len(dongsi.mn) == 24
         assert session.scalar(select(func.count()).select_from(Enterprise)) == 31
         ph = [
             limit

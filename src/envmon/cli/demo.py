@@ -114,5 +114,6 @@ def demo(
         "example: "
         f"{base}/api/v1/stations/1003A/series?parameter=a34004&start=2016-12-01&end=2016-12-03",
         markup=False,
+        soft_wrap=True,
     )
     uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="warning")

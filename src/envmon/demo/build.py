@@ -77,7 +77,7 @@ def _station_records() -> list[dict[str, Any]]:
             {
                 "code": row["station_code"],
                 # 24-character MN in the HJ 212-2017 style: region + station code + serial.
-                "mn": f"110000{row['station_code']}00000000000{row['station_code'][:3]}",
+                "mn": f"110000{row['station_code']}{'0' * 10}{row['station_code'][:3]}",
                 "password": "123456",
                 "name": row["name_zh"],
                 "element": "air",
