@@ -89,7 +89,9 @@ class PageParams:
 
     def __init__(
         self,
-        page: Annotated[int, Query(ge=1, description="Page number, from 1")] = 1,
+        page: Annotated[
+            int, Query(ge=1, le=1_000_000, description="Page number, from 1")
+        ] = 1,
         size: Annotated[int, Query(ge=1, le=500, description="Items per page")] = 50,
     ) -> None:
         self.page = page

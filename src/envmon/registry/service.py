@@ -10,7 +10,7 @@ import yaml
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from envmon.errors import NotFoundError, PermissionDenied
+from envmon.errors import NotFoundError
 from envmon.registry.enums import Element, PointKind, RegionLevel, Status
 from envmon.registry.models import (
     Agency,
@@ -517,6 +517,59 @@ def get_device_or_raise(*, session: Session, scope: Scope, serial: str) -> Devic
     return device
 
 
+def _check_visible(session: Session, scope: Scope, entity: str, key: str) -> None:
+    """Raises NotFoundError unless the record ``entity``/``key`` exists within scope."""
+    parts = key.split("/")
+    checks: dict[str, tuple[int, Any]] = {
+        # entity: (how many '/'-separated parts the key has at least, the lookup)
+        "region": (1, lambda: get_region_or_raise(session=session, code=key)),
+        "agency": (
+            1,
+            lambda: get_agency_or_raise(session=session, scope=scope, credit_code=key),
+        ),
+        "station": (
+            1,
+            lambda: get_station_or_raise(session=session, scope=scope, code=key),
+        ),
+        "enterprise": (
+            1,
+            lambda: get_enterprise_or_raise(
+                session=session, scope=scope, credit_code=key
+            ),
+        ),
+        "device": (
+            1,
+            lambda: get_device_or_raise(session=session, scope=scope, serial=key),
+        ),
+        # outlet "<credit code>/<code>", limit "<credit code>/<code>/<parameter>/<from>"
+        "outlet": (
+            2,
+            lambda: get_outlet_or_raise(
+                session=session, scope=scope, credit_code=parts[0], code=parts[1]
+            ),
+        ),
+        "limit": (
+            4,
+            lambda: get_outlet_or_raise(
+                session=session, scope=scope, credit_code=parts[0], code=parts[1]
+            ),
+        ),
+        # calibration "<serial>/<date>/<kind>"
+        "calibration": (
+            3,
+            lambda: get_device_or_raise(session=session, scope=scope, serial=parts[0]),
+        ),
+    }
+    if entity not in checks:
+        msg = f"unknown entity {entity!r}; known: {', '.join(checks)}"
+        raise NotFoundError(msg)
+    needed, lookup = checks[entity]
+    if len(parts) < needed:
+        msg = f"a {entity} key has {needed} parts separated by '/', got {key!r}"
+        raise NotFoundError(msg)
+    lookup()
+
+
 def history(
     *, session: Session, scope: Scope, entity: str, key: str
 ) -> list[RegistryChange]:
@@ -524,34 +577,7 @@ def history(
 
     The record must be visible in ``scope``; history of records outside it is refused.
     """
-    getters: dict[str, Any] = {
-        "station": lambda: get_station_or_raise(session=session, scope=scope, code=key),
-        "enterprise": lambda: get_enterprise_or_raise(
-            session=session, scope=scope, credit_code=key
-        ),
-        "device": lambda: get_device_or_raise(session=session, scope=scope, serial=key),
-        "agency": lambda: get_agency_or_raise(
-            session=session, scope=scope, credit_code=key
-        ),
-        "region": lambda: get_region_or_raise(session=session, code=key),
-    }
-    if entity == "outlet" and "/" in key:
-        credit_code, code = key.split("/", 1)
-        get_outlet_or_raise(
-            session=session, scope=scope, credit_code=credit_code, code=code
-        )
-    elif entity == "limit":
-        credit_code, code = key.split("/", 2)[:2]
-        get_outlet_or_raise(
-            session=session, scope=scope, credit_code=credit_code, code=code
-        )
-    elif entity == "calibration":
-        get_device_or_raise(session=session, scope=scope, serial=key.split("/", 1)[0])
-    elif entity in getters:
-        getters[entity]()
-    else:
-        msg = f"unknown entity {entity!r}"
-        raise PermissionDenied(msg)
+    _check_visible(session, scope, entity, key)
     query = (
         select(RegistryChange)
         .where(RegistryChange.entity == entity, RegistryChange.entity_key == key)

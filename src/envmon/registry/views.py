@@ -14,7 +14,15 @@ from envmon.measurements import service as measurements
 from envmon.registry import service
 from envmon.registry.apply import save_record
 from envmon.registry.documents import document_to_yaml
-from envmon.registry.enums import Element, PointKind, RegionLevel, Status
+from envmon.registry.enums import (
+    ControlLevel,
+    Element,
+    Medium,
+    OutletKind,
+    PointKind,
+    RegionLevel,
+    Status,
+)
 from envmon.registry.flows import import_file
 from envmon.registry.schemas import (
     AgencyIn,
@@ -67,7 +75,7 @@ def _same_key(path_value: str, body_value: str, name: str) -> None:
 
 
 @public_router.get("/parameters", response_model=list[ParameterIn])
-def list_parameters(session: SessionDep, medium: str | None = None) -> Any:
+def list_parameters(session: SessionDep, medium: Medium | None = None) -> Any:
     """The HJ 212 parameter catalogue (public: it is the standard's table)."""
     return [
         ParameterIn.model_validate(p, from_attributes=True)
@@ -142,7 +150,7 @@ def list_stations(
     scope: ScopeDep,
     paging: PageDep,
     element: Element | None = None,
-    control_level: str | None = None,
+    control_level: ControlLevel | None = None,
     region: Annotated[str | None, Query(description="region code; its subtree")] = None,
     status: Status | None = None,
     q: Annotated[str | None, Query(description="text in name or code")] = None,
@@ -296,7 +304,7 @@ def list_outlets(
     scope: ScopeDep,
     paging: PageDep,
     enterprise: str | None = None,
-    kind: str | None = None,
+    kind: OutletKind | None = None,
 ) -> Any:
     """Outlets of enterprises in your scope, with their permit limits."""
     rows, total = service.list_outlets(
