@@ -19,7 +19,11 @@ EXPECTED = {
         "Problem",
         "ValidationError",
     ],
+    "envmon.accountability": [
+        "InterferenceRecord", "LabBatch", "LabResult", "LabSignature", "SignStep", "UserKey",
+    ],
     "envmon.ingest": ["QuarantineEntry", "RawFile"],
+    "envmon.ledger": ["Entry", "NewEntry", "append", "append_many", "canonical_json", "verify"],
     "envmon.measurements": ["DataKind", "Measurement"],
     "envmon.registry": ["Scope", "check_character", "is_valid_credit_code"],
     "envmon.storage": [

@@ -46,6 +46,22 @@ class Settings(BaseSettings):
         description="Installation secret (token pepper); must be set in production.",
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
+    ledger_key_path: Path | None = Field(
+        default=None,
+        description="Ed25519 key that signs tree heads; generated on first use. "
+        "Default DATA_DIR/ledger/signing-key.pem",
+    )
+    ledger_witness_path: Path | None = Field(
+        default=None,
+        description="Append-only JSON-lines file of published signed tree heads. "
+        "Default DATA_DIR/ledger/tree-heads.jsonl",
+    )
+    ledger_sign_interval_s: int = Field(
+        default=60,
+        ge=1,
+        le=86_400,
+        description="How often `envmon serve` signs a tree head.",
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
@@ -59,6 +75,16 @@ class Settings(BaseSettings):
             )
             raise ValueError(msg)
         return self
+
+    @property
+    def resolved_ledger_key_path(self) -> Path:
+        """Returns where the ledger signing key lives."""
+        return self.ledger_key_path or self.data_dir / "ledger" / "signing-key.pem"
+
+    @property
+    def resolved_ledger_witness_path(self) -> Path:
+        """Returns where published tree heads are appended."""
+        return self.ledger_witness_path or self.data_dir / "ledger" / "tree-heads.jsonl"
 
     @property
     def resolved_database_url(self) -> str:

@@ -4,7 +4,9 @@ Used by the migration environment (autogenerate) and by tests that compare the m
 the migrated schema.
 """
 
+from envmon.accountability import models as accountability_models
 from envmon.ingest import models as ingest_models
+from envmon.ledger import models as ledger_models
 from envmon.measurements import models as measurements_models
 from envmon.registry import models as registry_models
 from envmon.storage.base import Base
@@ -12,7 +14,9 @@ from envmon.users import models as users_models
 
 __all__ = [
     "Base",
+    "accountability_models",
     "ingest_models",
+    "ledger_models",
     "measurements_models",
     "registry_models",
     "users_models",

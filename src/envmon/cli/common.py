@@ -13,7 +13,7 @@ from envmon.errors import EnvmonError, ValidationError
 
 __all__ = ["console", "err_console", "handle_errors"]
 
-console = Console()
+console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 
 P = ParamSpec("P")

@@ -23,6 +23,7 @@ from envmon.cli.common import console, handle_errors
 from envmon.config import Settings, get_settings
 from envmon.demo import build_demo
 from envmon.errors import ConfigurationError
+from envmon.ledger.keystore import load_or_create_key
 from envmon.storage.db import create_engine_for
 from envmon.timeutil import to_beijing
 
@@ -83,7 +84,13 @@ def demo(
                 tasks[step] = bar.add_task(f"载入 loading {step}", total=total)
             bar.update(tasks[step], completed=done, total=total)
 
-        summary = build_demo(engine, progress=progress, air_days=days)
+        summary = build_demo(
+            engine,
+            progress=progress,
+            air_days=days,
+            ledger_key=load_or_create_key(settings.resolved_ledger_key_path),
+            witness_path=settings.resolved_ledger_witness_path,
+        )
     table = Table(title="envmon 演示城市 demo city")
     table.add_column("")
     table.add_column("")
@@ -116,4 +123,5 @@ def demo(
         markup=False,
         soft_wrap=True,
     )
-    uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="warning")
+    app = create_app(settings, engine, publish_tree_heads=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

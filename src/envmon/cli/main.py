@@ -9,8 +9,10 @@ import typer
 from rich.console import Console
 
 from envmon import __version__
+from envmon.cli import accountability as accountability_cli
 from envmon.cli import db as db_cli
 from envmon.cli import demo as demo_cli
+from envmon.cli import ledger as ledger_cli
 from envmon.cli import registry as registry_cli
 from envmon.cli import serve as serve_cli
 from envmon.cli import users as users_cli
@@ -26,6 +28,9 @@ app = typer.Typer(
 )
 app.add_typer(db_cli.app, name="db")
 app.add_typer(registry_cli.app, name="registry")
+app.add_typer(ledger_cli.app, name="ledger")
+app.add_typer(accountability_cli.interference_app, name="interference")
+app.add_typer(accountability_cli.lab_app, name="lab")
 app.add_typer(users_cli.app, name="user")
 app.command("serve")(serve_cli.serve)
 app.command("demo")(demo_cli.demo)

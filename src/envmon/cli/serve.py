@@ -21,7 +21,7 @@ def serve(
     """Serve the HTTP API and the start page."""
     settings = get_settings()
     engine, _factory = open_database(settings)
-    app = create_app(settings, engine)
+    app = create_app(settings, engine, publish_tree_heads=True)
     bind_host, bind_port = host or settings.api_host, port or settings.api_port
     console.print(
         f"envmon API on http://{bind_host}:{bind_port}/  (docs: /docs)", markup=False

@@ -47,5 +47,7 @@ def add_command(
         agency=agency,
     )
     with session_scope(factory) as session:
-        user = service.create(session=session, user_in=user_in, now=datetime.now(UTC))
+        user = service.create(
+            session=session, user_in=user_in, now=datetime.now(UTC), actor="cli"
+        )
         console.print(f"added user {user.username} ({user.role.value})", markup=False)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import resources
+from pathlib import Path
 from typing import Any, Final
 
 import yaml
@@ -17,6 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from envmon.bootstrap import migrate
 from envmon.ingest import service as ingest
+from envmon.ledger.flows import publish_line, sign_tree_head
+from envmon.ledger.signing import KeyPair
 from envmon.measurements import service as measurements
 from envmon.measurements.models import DataKind
 from envmon.registry.flows import import_file
@@ -134,8 +137,14 @@ def build_demo(
     progress: Progress | None = None,
     air_days: int | None = None,
     now: datetime | None = None,
+    ledger_key: KeyPair | None = None,
+    witness_path: Path | None = None,
 ) -> DemoSummary:
-    """Migrates ``engine``'s database and loads the demo city into it."""
+    """Migrates ``engine``'s database and loads the demo city into it.
+
+    With ``ledger_key`` the build ends by signing a tree head over everything it recorded
+    (and appending it to ``witness_path``), so the public tree head is there from the start.
+    """
     report = progress or (lambda _step, _done, _total: None)
     now = now or datetime.now(UTC)
     migrate(engine)
@@ -152,6 +161,11 @@ def build_demo(
     report("registry", 1, 1)
     created_users = _add_users(factory, now)
     loaded, first, last = _load_air(factory, now, report, air_days)
+    if ledger_key is not None:
+        with session_scope(factory) as session:
+            head = sign_tree_head(session=session, key=ledger_key, now=now)
+            if head is not None and witness_path is not None:
+                publish_line(witness_path, head)
     counts = outcome.report.as_dict()
     return DemoSummary(
         stations=counts.get("stations", {}).get("created", 0),
@@ -186,6 +200,7 @@ def _add_users(
                     enterprise=enterprise,
                 ),
                 now=now,
+                actor="demo",
             )
             created.append((username, password, role.value))
     return tuple(created)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from envmon.errors import Problem
 from envmon.ingest.models import QuarantineEntry, RawFile
+from envmon.ledger import service as ledger
 
 __all__ = ["RawFile", "keep_raw_file", "list_quarantine", "quarantine"]
 
@@ -38,6 +39,21 @@ def keep_raw_file(
     )
     session.add(raw)
     session.flush()
+    ledger.append(
+        session=session,
+        kind="raw_file.received",
+        subject=f"raw_file:{raw.id}",
+        payload={
+            "id": raw.id,
+            "name": name,
+            "sha256": raw.sha256,
+            "size": raw.size,
+            "media_type": media_type,
+            "source": source,
+        },
+        actor=actor,
+        now=now,
+    )
     return raw
 
 
@@ -62,6 +78,21 @@ def quarantine(
     )
     session.add(entry)
     session.flush()
+    ledger.append(
+        session=session,
+        kind="quarantine.added",
+        subject=f"quarantine:{entry.id}",
+        payload={
+            "id": entry.id,
+            "reason": reason,
+            "message": message,
+            "problems": entry.problems,
+            "raw_file_id": entry.raw_file_id,
+            "source": source,
+        },
+        actor="platform",
+        now=now,
+    )
     return entry
 
 

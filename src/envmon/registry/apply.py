@@ -27,6 +27,8 @@ from envmon.errors import (
     PermissionDenied,
     Problem,
 )
+from envmon.ledger import service as ledger
+from envmon.ledger.service import NewEntry
 from envmon.registry.documents import SECTIONS, Document, Record, RecordSource
 from envmon.registry.enums import RegionLevel
 from envmon.registry.models import (
@@ -409,19 +411,29 @@ class _Writer:
         self.source = source
         self.now = now
         self.report = ApplyReport()
+        self.ledger_entries: list[NewEntry] = []
 
     def record_change(
         self, section: str, entity: str, key: str, action: str, value: Any
     ) -> None:
+        data = _snapshot(value)
         self.session.add(
             RegistryChange(
                 entity=entity,
                 entity_key=key,
                 action=action,
-                data=_snapshot(value),
+                data=data,
                 actor=self.actor,
                 source=self.source,
                 changed_at=self.now,
+            )
+        )
+        self.ledger_entries.append(
+            NewEntry(
+                kind=f"registry.{action}",
+                subject=f"{entity}:{key}",
+                payload={"data": data, "source": self.source},
+                actor=self.actor,
             )
         )
         self.report.note(section, action + "d")
@@ -724,6 +736,8 @@ def apply_document(
     ):
         getattr(writer, section)(document.records[section])
     session.flush()
+    # Sealed in the same transaction as the changes they record.
+    ledger.append_many(session=session, entries=writer.ledger_entries, now=now)
     return writer.report
 
 

@@ -19,6 +19,7 @@ from envmon.errors import (
     Problem,
     ValidationError,
 )
+from envmon.ledger import service as ledger
 from envmon.registry.models import Agency, Enterprise, Region
 from envmon.registry.scope import Scope
 from envmon.users.models import ApiToken, Role, User
@@ -91,7 +92,9 @@ def _anchors(
     return found["region"], found["enterprise"], found["agency"], problems
 
 
-def create(*, session: Session, user_in: UserCreate, now: datetime) -> User:
+def create(
+    *, session: Session, user_in: UserCreate, now: datetime, actor: str = "system"
+) -> User:
     """Creates a user; the enterprise role needs an enterprise, agency role an agency."""
     if get_by_username(session=session, username=user_in.username) is not None:
         msg = f"user {user_in.username!r} already exists"
@@ -117,6 +120,21 @@ def create(*, session: Session, user_in: UserCreate, now: datetime) -> User:
     )
     session.add(user)
     session.flush()
+    ledger.append(
+        session=session,
+        kind="user.created",
+        subject=f"user:{user.username}",
+        payload={
+            "username": user.username,
+            "display_name": user.display_name,
+            "role": user.role.value,
+            "region": region.code if region else None,
+            "enterprise": enterprise.credit_code if enterprise else None,
+            "agency": agency.credit_code if agency else None,
+        },
+        actor=actor,
+        now=now,
+    )
     return user
 
 

@@ -60,4 +60,6 @@ def create_user(
 ) -> Any:
     """Creates a user (administrators only)."""
     service.require_role(user, frozenset({Role.ADMIN}), "create users")
-    return service.user_read(service.create(session=session, user_in=new, now=now))
+    return service.user_read(
+        service.create(session=session, user_in=new, now=now, actor=user.username)
+    )
