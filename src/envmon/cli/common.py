@@ -7,6 +7,7 @@ from functools import wraps
 from typing import ParamSpec, TypeVar
 
 import typer
+from pydantic import ValidationError as PydanticValidationError
 from rich.console import Console
 
 from envmon.errors import EnvmonError, ValidationError
@@ -34,6 +35,14 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(1) from error
         except EnvmonError as error:
             err_console.print(f"error: {error}", markup=False, highlight=False)
+            raise typer.Exit(1) from error
+        except PydanticValidationError as error:
+            err_console.print(
+                f"error: invalid {error.title}:", markup=False, highlight=False
+            )
+            for detail in error.errors():
+                where = ".".join(str(part) for part in detail["loc"])
+                err_console.print(f"  - {where}: {detail['msg']}", markup=False)
             raise typer.Exit(1) from error
 
     return wrapper

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from envmon import __version__
 from envmon.cli import accountability as accountability_cli
+from envmon.cli import bench as bench_cli
 from envmon.cli import db as db_cli
 from envmon.cli import demo as demo_cli
 from envmon.cli import ledger as ledger_cli
@@ -29,6 +30,7 @@ app = typer.Typer(
 app.add_typer(db_cli.app, name="db")
 app.add_typer(registry_cli.app, name="registry")
 app.add_typer(ledger_cli.app, name="ledger")
+app.add_typer(bench_cli.app, name="bench")
 app.add_typer(accountability_cli.interference_app, name="interference")
 app.add_typer(accountability_cli.lab_app, name="lab")
 app.add_typer(users_cli.app, name="user")

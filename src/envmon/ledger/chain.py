@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.encoder
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -71,8 +72,9 @@ def format_time(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def _text(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
+# The C string encoder json.dumps uses for ensure_ascii=False: same output, far faster on
+# the verify path, where every entry is re-encoded.
+_text = json.encoder.encode_basestring
 
 
 @dataclass(frozen=True, slots=True)

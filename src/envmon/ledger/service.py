@@ -5,12 +5,13 @@ There is no update or delete function, here or anywhere: the tables refuse both.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import insert, select, text, tuple_
+from sqlalchemy import String, and_, insert, or_, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from envmon.errors import NotFoundError, ValidationError
@@ -94,11 +95,14 @@ def _lookup_nodes(
         ):
             found[(0, int(seq))] = bytes(leaf)
     inner = [key for key in keys if key[0] > 0]
-    for chunk in _chunks(inner):
+    for chunk in _chunks(inner, 100):
+        # OR of point lookups: both SQLite and PostgreSQL answer each from the primary key
+        # (a row-value IN list makes SQLite scan the whole table).
+        condition = or_(
+            *(and_(LedgerNode.level == lv, LedgerNode.idx == ix) for lv, ix in chunk)
+        )
         for level, index, value in session.execute(
-            select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).where(
-                tuple_(LedgerNode.level, LedgerNode.idx).in_(chunk)
-            )
+            select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).where(condition)
         ):
             found[(int(level), int(index))] = bytes(value)
     return found
@@ -263,10 +267,12 @@ class VerifyReport:
 
 
 class _Frontier:
-    """The right edge of a growing Merkle tree: gives the root of every prefix."""
+    """The right edge of a growing Merkle tree: gives the root of every prefix and keeps
+    every completed subtree hash, per level, packed in a bytearray (32 bytes a node)."""
 
     def __init__(self) -> None:
         self.stack: list[tuple[int, bytes]] = []
+        self.levels: list[bytearray] = []
 
     def push(self, leaf: bytes) -> None:
         level, value = 0, leaf
@@ -274,6 +280,9 @@ class _Frontier:
             _, left = self.stack.pop()
             value = merkle.node_hash(left, value)
             level += 1
+            if len(self.levels) < level:
+                self.levels.append(bytearray())
+            self.levels[level - 1] += value
         self.stack.append((level, value))
 
     def root(self) -> bytes:
@@ -284,17 +293,33 @@ class _Frontier:
             value = merkle.node_hash(left, value)
         return value
 
+    def node(self, level: int, index: int) -> bytes:
+        return bytes(self.levels[level - 1][index * 32 : index * 32 + 32])
+
+
+def _time_column(session: Session) -> Any:
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite keeps UTC as "YYYY-MM-DD HH:MM:SS.ffffff": read the text, skip parsing.
+        return type_coerce(LedgerEntry.recorded_at, String)
+    return LedgerEntry.recorded_at
+
+
+def _time_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value.replace(" ", "T", 1) + "+00:00"
+    return format_time(value)
+
 
 def _verify_entries(
     session: Session, report: VerifyReport, head_sizes: set[int], chunk: int
-) -> dict[int, bytes]:
+) -> tuple[dict[int, bytes], _Frontier]:
     roots: dict[int, bytes] = {}
     frontier = _Frontier()
     previous = GENESIS
     expected = 0
     query = select(
         LedgerEntry.seq,
-        LedgerEntry.recorded_at,
+        _time_column(session),
         LedgerEntry.actor,
         LedgerEntry.kind,
         LedgerEntry.subject,
@@ -302,27 +327,36 @@ def _verify_entries(
         LedgerEntry.entry_hash,
         LedgerEntry.leaf_hash,
     ).order_by(LedgerEntry.seq)
-    for row in session.execute(query.execution_options(yield_per=chunk)):
-        seq = int(row[0])
+    leaf_hash, sha256 = merkle.leaf_hash, hashlib.sha256
+    for (
+        seq,
+        recorded,
+        actor,
+        kind,
+        subject,
+        payload,
+        stored_chain,
+        stored_leaf,
+    ) in session.execute(query.execution_options(yield_per=chunk)):
         if seq != expected:
             report.add(
                 f"entry {expected} is missing (next stored entry is {seq})", expected
             )
         data = Entry(
-            seq, format_time(row[1]), row[2], row[3], row[4], row[5]
+            seq, _time_text(recorded), actor, kind, subject, payload
         ).to_bytes()
-        previous = chain_hash(previous, data)
-        leaf = merkle.leaf_hash(data)
-        if bytes(row[6]) != previous:
+        previous = sha256(previous + data).digest()
+        leaf = leaf_hash(data)
+        if stored_chain != previous:
             report.add(
-                f"entry {seq} ({row[3]} {row[4]}): content does not match its chain hash "
+                f"entry {seq} ({kind} {subject}): content does not match its chain hash "
                 "— the entry or one before it was altered",
                 seq,
             )
             previous = bytes(
-                row[6]
-            )  # continue from the stored chain: name each break once
-        if bytes(row[7]) != leaf:
+                stored_chain
+            )  # continue from the stored chain: name each once
+        if stored_leaf != leaf:
             report.add(f"entry {seq}: stored leaf hash does not match its content", seq)
         frontier.push(leaf)
         expected = seq + 1
@@ -330,59 +364,39 @@ def _verify_entries(
             roots[expected] = frontier.root()
     report.entries = expected
     report.root = frontier.root().hex()
-    return roots
+    return roots, frontier
 
 
-def _stream_level(
-    session: Session, level: int, chunk: int
-) -> Generator[tuple[int, bytes], None, None]:
-    if level == 0:
-        query = select(LedgerEntry.seq, LedgerEntry.leaf_hash).order_by(LedgerEntry.seq)
-    else:
+def _verify_nodes(
+    session: Session, report: VerifyReport, frontier: _Frontier, chunk: int
+) -> None:
+    """Compares every stored Merkle node with the one recomputed from the entries."""
+    for level in range(1, len(frontier.levels) + 1):
+        expected_count = report.entries >> level
+        count = 0
         query = (
             select(LedgerNode.idx, LedgerNode.hash)
             .where(LedgerNode.level == level)
             .order_by(LedgerNode.idx)
         )
-    # Close the (server-side, on PostgreSQL) cursor even when the caller stops early.
-    result = session.execute(query.execution_options(yield_per=chunk))
-    try:
-        for index, value in result:
-            yield int(index), bytes(value)
-    finally:
-        result.close()
-
-
-def _verify_nodes(session: Session, report: VerifyReport, chunk: int) -> None:
-    level = 1
-    while report.entries >> level:
-        expected_count = report.entries >> level
-        children = _stream_level(session, level - 1, chunk)
-        parents = _stream_level(session, level, chunk)
-        count = 0
-        try:
-            for index, value in parents:
-                if index != count:
-                    report.add(f"Merkle node level {level} #{count} is missing")
-                    return
-                (_, left), (_, right) = next(children), next(children)
-                if merkle.node_hash(left, right) != value:
-                    first = index << level
-                    report.add(
-                        f"Merkle node level {level} #{index} (entries {first}–"
-                        f"{first + (1 << level) - 1}) does not match its children",
-                        first,
-                    )
-                count += 1
-        finally:
-            children.close()
-            parents.close()
+        nodes = session.connection().execute(query.execution_options(yield_per=chunk))
+        for index, value in nodes:
+            if index != count or index >= expected_count:
+                report.add(f"Merkle level {level}: unexpected node #{index}")
+                break
+            if value != frontier.node(level, index):
+                first = index << level
+                report.add(
+                    f"Merkle node level {level} #{index} (entries {first}–"
+                    f"{first + (1 << level) - 1}) does not match the entries",
+                    first,
+                )
+            count += 1
         if count != expected_count:
             report.add(
                 f"Merkle level {level} has {count} nodes, expected {expected_count}"
             )
         report.nodes += count
-        level += 1
 
 
 def _verify_heads(
@@ -425,7 +439,7 @@ def verify(*, session: Session, chunk: int = 20_000) -> VerifyReport:
     """Recomputes every entry, chain link, Merkle node and signed tree head."""
     report = VerifyReport()
     head_sizes = set(session.scalars(select(TreeHead.tree_size)))
-    roots = _verify_entries(session, report, head_sizes, chunk)
-    _verify_nodes(session, report, chunk)
+    roots, frontier = _verify_entries(session, report, head_sizes, chunk)
+    _verify_nodes(session, report, frontier, chunk)
     _verify_heads(session, report, roots)
     return report
