@@ -9,9 +9,9 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import String, and_, insert, or_, select, text, type_coerce
+from sqlalchemy import String, Table, and_, insert, or_, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from envmon.errors import NotFoundError, ValidationError
@@ -38,6 +38,8 @@ __all__ = [
 # pg_advisory_xact_lock key serialising appends on PostgreSQL ("envmon" in ASCII).
 LOCK_KEY: Final = 0x656E766D6F6E
 PROBLEM_LIMIT: Final = 50
+ENTRIES_TABLE: Final = cast(Table, LedgerEntry.__table__)
+NODES_TABLE: Final = cast(Table, LedgerNode.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,9 +159,11 @@ def append_many(
         left, right = merkle.children(parent)
         known[parent] = merkle.node_hash(known[left], known[right])
         node_rows.append({"level": parent[0], "idx": parent[1], "hash": known[parent]})
-    session.execute(insert(LedgerEntry), rows)
+    # Core executemany on the session's connection (same transaction, no ORM bookkeeping).
+    connection = session.connection()
+    connection.execute(insert(ENTRIES_TABLE), rows)
     if node_rows:
-        session.execute(insert(LedgerNode), node_rows)
+        connection.execute(insert(NODES_TABLE), node_rows)
     return list(new_seqs)
 
 
