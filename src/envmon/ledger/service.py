@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, cast
 
-from sqlalchemy import String, Table, and_, insert, or_, select, text, type_coerce
+from sqlalchemy import String, Table, and_, func, insert, or_, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from envmon.errors import NotFoundError, ValidationError
@@ -302,16 +302,24 @@ class _Frontier:
 
 
 def _time_column(session: Session) -> Any:
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLite keeps UTC as "YYYY-MM-DD HH:MM:SS.ffffff": read the text, skip parsing.
-        return type_coerce(LedgerEntry.recorded_at, String)
+    """Selects ``recorded_at`` as the canonical text directly, skipping datetime parsing."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        # SQLite keeps UTC as "YYYY-MM-DD HH:MM:SS.ffffff".
+        return (
+            func.replace(type_coerce(LedgerEntry.recorded_at, String), " ", "T")
+            + "+00:00"
+        )
+    if dialect == "postgresql":
+        return func.to_char(
+            func.timezone("UTC", LedgerEntry.recorded_at),
+            'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"',
+        )
     return LedgerEntry.recorded_at
 
 
 def _time_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value.replace(" ", "T", 1) + "+00:00"
-    return format_time(value)
+    return value if isinstance(value, str) else format_time(value)
 
 
 def _verify_entries(
