@@ -27,26 +27,47 @@ def client(
 ) -> TestClient:
     app_client.app.state.settings.ledger_key_path = tmp_path / "key.pem"  # type: ignore[attr-defined]
     with session_factory() as session:
-        apply_document(session=session, actor="seed", source="seed", now=NOW,
-                       document=parse_yaml(yaml.safe_dump(document()), "seed.yaml"))
-        for name, role in (("auditor", Role.DISCIPLINE_INSPECTION), ("viewer", Role.VIEWER)):
-            users.create(session=session, now=NOW, user_in=UserCreate(
-                username=name, display_name=name, password="long password", role=role))
+        apply_document(
+            session=session,
+            actor="seed",
+            source="seed",
+            now=NOW,
+            document=parse_yaml(yaml.safe_dump(document()), "seed.yaml"),
+        )
+        for name, role in (
+            ("auditor", Role.DISCIPLINE_INSPECTION),
+            ("viewer", Role.VIEWER),
+        ):
+            users.create(
+                session=session,
+                now=NOW,
+                user_in=UserCreate(
+                    username=name,
+                    display_name=name,
+                    password="long password",
+                    role=role,
+                ),
+            )
         session.commit()
     return app_client
 
 
 def headers(client: TestClient, name: str) -> dict[str, str]:
-    token = client.post("/api/v1/auth/token",
-                        data={"username": name, "password": "long password"}).json()
+    token = client.post(
+        "/api/v1/auth/token", data={"username": name, "password": "long password"}
+    ).json()
     return {"Authorization": f"Bearer {token['access_token']}"}
 
 
 def test_proof_over_http_checks_with_the_published_key(client: TestClient) -> None:
     assert client.get("/api/v1/ledger/tree-head").status_code == 404
-    viewer = client.get("/api/v1/ledger/entries/3/proof", headers=headers(client, "viewer"))
+    viewer = client.get(
+        "/api/v1/ledger/entries/3/proof", headers=headers(client, "viewer")
+    )
     assert viewer.status_code == 403
-    response = client.get("/api/v1/ledger/entries/3/proof", headers=headers(client, "auditor"))
+    response = client.get(
+        "/api/v1/ledger/entries/3/proof", headers=headers(client, "auditor")
+    )
     assert response.status_code == 200, response.text
     bundle = response.json()
     # Asking for a proof signed a head that covers the entry; it is now public.
@@ -56,7 +77,11 @@ def test_proof_over_http_checks_with_the_published_key(client: TestClient) -> No
     assert [k["key_id"] for k in keys] == [head["key_id"]]
     verdict = check_bundle(bundle, keys[0]["public_pem"].encode())
     assert verdict.ok, verdict.message
-    report = client.get("/api/v1/ledger/verify", headers=headers(client, "auditor")).json()
+    report = client.get(
+        "/api/v1/ledger/verify", headers=headers(client, "auditor")
+    ).json()
     assert report["ok"] is True and report["tree_heads"] == 1
-    missing = client.get("/api/v1/ledger/entries/99999/proof", headers=headers(client, "auditor"))
+    missing = client.get(
+        "/api/v1/ledger/entries/99999/proof", headers=headers(client, "auditor")
+    )
     assert missing.status_code == 404 and "no ledger entry 99999" in missing.text

@@ -48,8 +48,11 @@ def test_prove_then_check_with_only_the_public_key(data_dir: Path) -> None:
     assert invoke("ledger", "public-key", "--out", str(key)).exit_code == 0
     # check-proof needs no database: point the settings at nothing.
     get_settings.cache_clear()
-    checked = runner.invoke(app, ["ledger", "check-proof", str(proof), "--public-key", str(key)],
-                            env={"ENVMON_DATA_DIR": str(data_dir / "nowhere")})
+    checked = runner.invoke(
+        app,
+        ["ledger", "check-proof", str(proof), "--public-key", str(key)],
+        env={"ENVMON_DATA_DIR": str(data_dir / "nowhere")},
+    )
     assert checked.exit_code == 0, checked.output
     assert "valid: entry 3 is included in the tree of 17 entries" in checked.output
     assert not (data_dir / "nowhere").exists()
@@ -57,7 +60,9 @@ def test_prove_then_check_with_only_the_public_key(data_dir: Path) -> None:
     bundle["entry"]["payload"]["data"]["name"] = "改过的名字"
     proof.write_text(json.dumps(bundle, ensure_ascii=False))
     checked = invoke("ledger", "check-proof", str(proof), "--public-key", str(key))
-    assert checked.exit_code == 1 and "INVALID: entry 3 is NOT included" in checked.stderr
+    assert (
+        checked.exit_code == 1 and "INVALID: entry 3 is NOT included" in checked.stderr
+    )
 
 
 def test_verify_names_the_entry_changed_behind_the_trigger(data_dir: Path) -> None:
@@ -66,32 +71,64 @@ def test_verify_names_the_entry_changed_behind_the_trigger(data_dir: Path) -> No
         connection.execute("DROP TRIGGER ledger_entries_no_update")
         connection.execute(
             "UPDATE ledger_entries SET payload = replace(payload, '站点T002A', '站点T003A') "
-            "WHERE subject = 'station:T002A'")
+            "WHERE subject = 'station:T002A'"
+        )
         for statement in append_only_ddl("sqlite", "ledger_entries"):
             if "no_update" in statement:
                 connection.execute(statement)
         seq = connection.execute(
-            "SELECT seq FROM ledger_entries WHERE subject = 'station:T002A'").fetchone()[0]
+            "SELECT seq FROM ledger_entries WHERE subject = 'station:T002A'"
+        ).fetchone()[0]
     result = invoke("ledger", "verify")
     assert result.exit_code == 1
     assert f"ledger BROKEN: first bad entry {seq}" in result.stderr
-    assert f"entry {seq} (registry.create station:T002A): content does not match" in result.stderr
+    assert (
+        f"entry {seq} (registry.create station:T002A): content does not match"
+        in result.stderr
+    )
 
 
 def test_interference_and_lab_commands(data_dir: Path) -> None:
-    short = invoke("user", "add", "s1", "--role", "viewer", "--password", "long password")
-    assert short.exit_code == 1 and "username: String should match pattern" in short.stderr
-    for name, role in (("officer", "enforcement"), ("inspector", "discipline_inspection"),
-                       ("sam1", "monitoring_centre"), ("sam2", "monitoring_centre"),
-                       ("sam3", "monitoring_centre"), ("sam4", "monitoring_centre")):
-        result = invoke("user", "add", name, "--role", role, "--password", "long password")
+    short = invoke(
+        "user", "add", "s1", "--role", "viewer", "--password", "long password"
+    )
+    assert (
+        short.exit_code == 1 and "username: String should match pattern" in short.stderr
+    )
+    for name, role in (
+        ("officer", "enforcement"),
+        ("inspector", "discipline_inspection"),
+        ("sam1", "monitoring_centre"),
+        ("sam2", "monitoring_centre"),
+        ("sam3", "monitoring_centre"),
+        ("sam4", "monitoring_centre"),
+    ):
+        result = invoke(
+            "user", "add", name, "--role", role, "--password", "long password"
+        )
         assert result.exit_code == 0, result.output
     note = data_dir / "note.txt"
     note.write_text("书面批示扫描件")
-    result = invoke("interference", "record", "--by", "officer", "--intervener", "王某",
-                    "--position", "副县长", "--method", "written_instruction",
-                    "--request", "删除超标数据", "--occurred-at", "2026-10-04T09:30",
-                    "--witness", "李某", "--attachment", str(note))
+    result = invoke(
+        "interference",
+        "record",
+        "--by",
+        "officer",
+        "--intervener",
+        "王某",
+        "--position",
+        "副县长",
+        "--method",
+        "written_instruction",
+        "--request",
+        "删除超标数据",
+        "--occurred-at",
+        "2026-10-04T09:30",
+        "--witness",
+        "李某",
+        "--attachment",
+        str(note),
+    )
     assert result.exit_code == 0 and "sealed" in result.output
     denied = invoke("interference", "list", "--reader", "officer")
     assert denied.exit_code == 1 and "may not do this" in denied.stderr
@@ -100,14 +137,23 @@ def test_interference_and_lab_commands(data_dir: Path) -> None:
     assert record["occurred_at"] == "2026-10-04T01:30:00.000000+00:00"
     assert record["attachments"][0]["name"] == "note.txt" and record["intact"] is True
     lab = data_dir / "lab.csv"
-    lab.write_text("station,parameter,sampled_at,value,unit,method\n"
-                   "T001A,a34004,2026-10-03T10:00,35.2,ug/m3,HJ 618-2011\n")
+    lab.write_text(
+        "station,parameter,sampled_at,value,unit,method\n"
+        "T001A,a34004,2026-10-03T10:00,35.2,ug/m3,HJ 618-2011\n"
+    )
     result = invoke("lab", "import", str(lab), "--by", "sam1")
     assert result.exit_code == 0 and result.output.startswith("batch 1: 1 results")
-    for user, step in (("sam1", "sampler"), ("sam2", "analyst"), ("sam3", "reviewer"),
-                       ("sam4", "signatory")):
-        signed = runner.invoke(app, ["lab", "sign", "1", "--step", step, "--user", user],
-                               input="long password\n")
+    for user, step in (
+        ("sam1", "sampler"),
+        ("sam2", "analyst"),
+        ("sam3", "reviewer"),
+        ("sam4", "signatory"),
+    ):
+        signed = runner.invoke(
+            app,
+            ["lab", "sign", "1", "--step", step, "--user", user],
+            input="long password\n",
+        )
         assert signed.exit_code == 0, signed.output
     status = invoke("lab", "status", "1")
     assert status.exit_code == 0 and "batch 1: released" in status.output

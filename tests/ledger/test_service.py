@@ -46,7 +46,11 @@ def add(session: Session, count: int, start: int = 0) -> list[int]:
             service.NewEntry(
                 kind="test.event",
                 subject=f"thing:{start + i}",
-                payload={"n": start + i, "名称": "东四", "nested": {"b": [1, 2.5, None]}},
+                payload={
+                    "n": start + i,
+                    "名称": "东四",
+                    "nested": {"b": [1, 2.5, None]},
+                },
                 actor="tester",
             )
             for i in range(count)
@@ -57,8 +61,13 @@ def add(session: Session, count: int, start: int = 0) -> list[int]:
 
 def test_registry_changes_are_sealed_in_the_same_transaction(session: Session) -> None:
     text_ = yaml.safe_dump(document(), allow_unicode=True)
-    apply_document(session=session, document=parse_yaml(text_, "a.yaml"), actor="alice",
-                   source="a.yaml", now=NOW)
+    apply_document(
+        session=session,
+        document=parse_yaml(text_, "a.yaml"),
+        actor="alice",
+        source="a.yaml",
+        now=NOW,
+    )
     changes = session.scalar(select(func.count()).select_from(RegistryChange))
     kinds = session.scalars(select(LedgerEntry.kind)).all()
     assert kinds.count("registry.create") == changes == 16
@@ -67,8 +76,13 @@ def test_registry_changes_are_sealed_in_the_same_transaction(session: Session) -
     bad = document()
     bad["stations"][0]["region"] = "110199"
     with pytest.raises(ImportRejected):
-        apply_document(session=session, document=parse_yaml(yaml.safe_dump(bad), "b.yaml"),
-                       actor="alice", source="b.yaml", now=NOW)
+        apply_document(
+            session=session,
+            document=parse_yaml(yaml.safe_dump(bad), "b.yaml"),
+            actor="alice",
+            source="b.yaml",
+            now=NOW,
+        )
     assert service.size(session=session) == before
 
 
@@ -86,12 +100,16 @@ def test_append_then_verify_counts_everything(session: Session, key: KeyPair) ->
     assert service.root_at(session=session, tree_size=7) == tree.root(7)
 
 
-def test_direct_update_and_delete_are_refused(session: Session, connection: Connection) -> None:
+def test_direct_update_and_delete_are_refused(
+    session: Session, connection: Connection
+) -> None:
     add(session, 3)
     session.flush()
-    for statement in ("UPDATE ledger_entries SET actor = 'mallory'",
-                      "DELETE FROM ledger_entries WHERE seq = 2",
-                      "UPDATE ledger_nodes SET hash = hash"):
+    for statement in (
+        "UPDATE ledger_entries SET actor = 'mallory'",
+        "DELETE FROM ledger_entries WHERE seq = 2",
+        "UPDATE ledger_nodes SET hash = hash",
+    ):
         savepoint = connection.begin_nested()
         with pytest.raises(DatabaseError, match="append-only"):
             connection.execute(text(statement))
@@ -105,16 +123,29 @@ def test_a_byte_changed_behind_the_triggers_back_is_named(
     session.flush()
     with unguarded(connection, "ledger_entries"):
         connection.execute(
-            text("UPDATE ledger_entries SET payload = replace(payload, :old, :new) "
-                 "WHERE seq = 13"),
-            {"old": '"n":13', "new": '"n":31'})
+            text(
+                "UPDATE ledger_entries SET payload = replace(payload, :old, :new) "
+                "WHERE seq = 13"
+            ),
+            {"old": '"n":13', "new": '"n":31'},
+        )
     report = service.verify(session=session)
     assert not report.ok
     assert report.first_bad_seq == 13
-    assert report.problems[0].startswith("entry 13 (test.event thing:13): content does not match")
+    assert report.problems[0].startswith(
+        "entry 13 (test.event thing:13): content does not match"
+    )
 
 
-FIELDS = ["recorded_at", "actor", "kind", "subject", "payload", "entry_hash", "leaf_hash"]
+FIELDS = [
+    "recorded_at",
+    "actor",
+    "kind",
+    "subject",
+    "payload",
+    "entry_hash",
+    "leaf_hash",
+]
 
 
 def test_flipping_any_single_bit_of_any_entry_fails_verification(
@@ -137,7 +168,9 @@ def test_flipping_any_single_bit_of_any_entry_fails_verification(
                 changed = flip_bit(value, rng.randrange(256))
             with unguarded(connection, "ledger_entries"):
                 connection.execute(
-                    update(LedgerEntry).where(LedgerEntry.seq == seq).values({field: changed})
+                    update(LedgerEntry)
+                    .where(LedgerEntry.seq == seq)
+                    .values({field: changed})
                 )
             report = service.verify(session=session)
             assert not report.ok, f"flipping {field} of entry {seq} went unnoticed"
@@ -155,10 +188,14 @@ def test_flipping_a_bit_of_a_signed_head_fails_verification(
     for field in ("root_hash", "document", "signature"):
         for _ in range(5):
             savepoint = connection.begin_nested()
-            value = connection.execute(text(f"SELECT {field} FROM tree_heads")).scalar_one()
+            value = connection.execute(
+                text(f"SELECT {field} FROM tree_heads")
+            ).scalar_one()
             with unguarded(connection, "tree_heads"):
-                connection.execute(text(f"UPDATE tree_heads SET {field} = :v"),
-                                   {"v": flip_bit(value, rng.randrange(400))})
+                connection.execute(
+                    text(f"UPDATE tree_heads SET {field} = :v"),
+                    {"v": flip_bit(value, rng.randrange(400))},
+                )
             assert not service.verify(session=session).ok, field
             savepoint.rollback()
 
@@ -180,15 +217,25 @@ def test_a_rewritten_history_is_caught_by_the_signed_head(
         for entry in entries:
             previous = chain_hash(previous, entry.to_bytes())
             connection.execute(
-                text("UPDATE ledger_entries SET actor = :a, entry_hash = :h, leaf_hash = :l "
-                     "WHERE seq = :s"),
-                {"a": entry.actor, "h": previous, "l": merkle.leaf_hash(entry.to_bytes()),
-                 "s": entry.seq})
+                text(
+                    "UPDATE ledger_entries SET actor = :a, entry_hash = :h, leaf_hash = :l "
+                    "WHERE seq = :s"
+                ),
+                {
+                    "a": entry.actor,
+                    "h": previous,
+                    "l": merkle.leaf_hash(entry.to_bytes()),
+                    "s": entry.seq,
+                },
+            )
         for level in (1, 2):
             for index in range(6 >> level):
                 connection.execute(
-                    text("UPDATE ledger_nodes SET hash = :h WHERE level = :lv AND idx = :i"),
-                    {"h": tree.lookup((level, index)), "lv": level, "i": index})
+                    text(
+                        "UPDATE ledger_nodes SET hash = :h WHERE level = :lv AND idx = :i"
+                    ),
+                    {"h": tree.lookup((level, index)), "lv": level, "i": index},
+                )
     report = service.verify(session=session)
     assert len(report.problems) == 1
     assert report.problems[0].endswith(
@@ -211,23 +258,36 @@ def test_inclusion_and_consistency_proofs_check_with_the_public_key_only(
             "entry": service.entry_of(row).as_dict(),
             "leaf_index": seq,
             "tree_size": second.tree_size,
-            "audit_path": [h.hex() for h in service.inclusion_proof(
-                session=session, seq=seq, tree_size=second.tree_size)],
+            "audit_path": [
+                h.hex()
+                for h in service.inclusion_proof(
+                    session=session, seq=seq, tree_size=second.tree_size
+                )
+            ],
             "tree_head": tree_head_json(second),
         }
         assert check_inclusion_bundle(bundle, key.public_pem).ok
         # The same proof against the other head fails.
-        assert not check_inclusion_bundle({**bundle, "tree_head": tree_head_json(first)},
-                                          key.public_pem).ok
+        assert not check_inclusion_bundle(
+            {**bundle, "tree_head": tree_head_json(first)}, key.public_pem
+        ).ok
         # Another key cannot vouch for the head.
         assert not check_inclusion_bundle(bundle, generate_key_pair().public_pem).ok
         changed = {**bundle, "entry": {**bundle["entry"], "actor": "mallory"}}
         assert "NOT included" in check_inclusion_bundle(changed, key.public_pem).message
     proof = service.consistency_proof(session=session, first=11, second=37)
-    bundle = {"format": CONSISTENCY_FORMAT, "first": tree_head_json(first),
-              "second": tree_head_json(second), "proof": [h.hex() for h in proof]}
+    bundle = {
+        "format": CONSISTENCY_FORMAT,
+        "first": tree_head_json(first),
+        "second": tree_head_json(second),
+        "proof": [h.hex() for h in proof],
+    }
     assert check_consistency_bundle(bundle, key.public_pem).ok
-    swapped = {**bundle, "first": tree_head_json(second), "second": tree_head_json(first)}
+    swapped = {
+        **bundle,
+        "first": tree_head_json(second),
+        "second": tree_head_json(first),
+    }
     assert not check_consistency_bundle(swapped, key.public_pem).ok
 
 

@@ -72,7 +72,9 @@ def test_direct_sql_cannot_change_evidence(
     assert count > 0
 
 
-def test_measurements_refuse_update(filled: Session, connection: Connection) -> None:
+def test_measurements_keep_their_guard_after_the_migrations(
+    filled: Session, connection: Connection
+) -> None:
     connection.execute(
         text(
             "INSERT INTO measurements (point_id, parameter_code, kind, measured_at, value) "

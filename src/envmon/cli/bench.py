@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tempfile
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import typer
@@ -12,6 +15,7 @@ from rich.table import Table
 from envmon.bench.ledger import run_ledger_bench
 from envmon.cli.common import console, handle_errors
 from envmon.storage.db import create_engine_for
+from envmon.timeutil import BEIJING
 
 app = typer.Typer(
     help="Benchmarks (figures for the notes; never timed assertions).",
@@ -73,3 +77,85 @@ def ledger_command(
     console.print(table)
     if not result.ok:
         raise typer.Exit(1)
+
+
+@app.command("ingest")
+@handle_errors
+def ingest_command(
+    stations: int = typer.Option(
+        200, min=1, help="simulated loggers, one connection each"
+    ),
+    frames_per_station: int = typer.Option(
+        50, min=1, help="frames each sends at full speed"
+    ),
+    latency_rate: float = typer.Option(
+        2_000.0, min=1.0, help="frames/s for the latency run"
+    ),
+    latency_seconds: float = typer.Option(
+        10.0, min=1.0, help="length of the latency run"
+    ),
+    idle: int = typer.Option(10_000, min=0, help="idle connections to hold (0: skip)"),
+    database_url: str | None = typer.Option(
+        None, help="an EMPTY PostgreSQL database (default: a temporary SQLite file)"
+    ),
+) -> None:
+    """Decode rate, end-to-end acknowledged frames/s, ack latency, idle-connection memory."""
+    from envmon.bench import ingest as bench
+    from envmon.cli.simulate import synthetic_points, synthetic_registry_yaml
+
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        env = bench.environment(root / "data", database_url)
+        points = synthetic_points(stations, seed=1)
+        registry = root / "registry.yaml"
+        registry.write_text(synthetic_registry_yaml(points), encoding="utf-8")
+        for args in (["db", "upgrade"], ["registry", "import", str(registry)]):
+            subprocess.run(
+                [sys.executable, "-m", "envmon", *args],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+        mns = [p.mn for p in points]
+        start = datetime(2026, 9, 1, tzinfo=BEIJING)
+        burst = bench.minute_frames(mns, frames_per_station, start)
+        per_point = max(1, int(latency_rate * latency_seconds / stations))
+        paced = bench.minute_frames(mns, per_point, start + timedelta(days=30))
+        decode = bench.decode_rate([f for own in burst for f in own])
+        port = bench.free_port()
+        with bench.gateway_process(env, port, root / "gateway.log") as process:
+            full = bench.end_to_end(port, burst)
+            latency = bench.end_to_end(port, paced, rate=latency_rate)
+            rss = bench.idle_connections(process.pid, port, idle) if idle else (0, 0)
+        ceiling = bench.copy_ceiling(database_url, burst) if database_url else None
+    backend = "postgresql" if database_url else "sqlite"
+    table = Table(title=f"ingest benchmark ({backend}, {stations} connections)")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row(
+        "decode (FrameDecoder, 8-parameter minute frames)", f"{decode:,.0f} frames/s"
+    )
+    table.add_row(
+        f"end to end, {full.frames:,} frames, acked after commit",
+        f"{full.rate:,.0f} frames/s ({full.acked:,} acked)",
+    )
+    table.add_row(
+        "  ack latency p50 / p99 at full speed",
+        f"{full.latency_p50_ms:.1f} / {full.latency_p99_ms:.1f} ms",
+    )
+    table.add_row(
+        f"paced at {latency_rate:,.0f} frames/s: achieved",
+        f"{latency.rate:,.0f} frames/s ({latency.acked:,} acked)",
+    )
+    table.add_row(
+        "  ack latency p50 / p99",
+        f"{latency.latency_p50_ms:.1f} / {latency.latency_p99_ms:.1f} ms",
+    )
+    if idle:
+        table.add_row(
+            f"gateway RSS idle → with {idle:,} idle connections",
+            f"{rss[0] / 1024:.0f} → {rss[1] / 1024:.0f} MiB",
+        )
+    if ceiling is not None:
+        table.add_row("ceiling: bare COPY of the same rows", f"{ceiling:,.0f} frames/s")
+    console.print(table)

@@ -13,9 +13,11 @@ from envmon.cli import accountability as accountability_cli
 from envmon.cli import bench as bench_cli
 from envmon.cli import db as db_cli
 from envmon.cli import demo as demo_cli
+from envmon.cli import gateway as gateway_cli
 from envmon.cli import ledger as ledger_cli
 from envmon.cli import registry as registry_cli
 from envmon.cli import serve as serve_cli
+from envmon.cli import simulate as simulate_cli
 from envmon.cli import users as users_cli
 
 __all__ = ["app"]
@@ -36,6 +38,8 @@ app.add_typer(accountability_cli.lab_app, name="lab")
 app.add_typer(users_cli.app, name="user")
 app.command("serve")(serve_cli.serve)
 app.command("demo")(demo_cli.demo)
+app.command("gateway")(gateway_cli.gateway)
+app.command("simulate")(simulate_cli.simulate)
 
 
 @app.command("version")

@@ -1,31 +1,82 @@
-"""``envmon serve``: run the API (and, in later versions, the gateway and workers)."""
+"""``envmon serve``: the API and, in embedded mode, the HJ 212 gateway in one process."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import typer
 import uvicorn
+from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
 
 from envmon.api import create_app
 from envmon.bootstrap import open_database
 from envmon.cli.common import console, handle_errors
 from envmon.config import get_settings
+from envmon.ingest.bus import InProcessBus
+from envmon.ingest.gateway import Gateway, GatewayConfig
+
+
+async def run_platform(
+    app: FastAPI,
+    factory: sessionmaker[Session],
+    *,
+    host: str,
+    port: int,
+    gateway_port: int | None,
+    gateway_host: str = "127.0.0.1",
+    log_level: str = "warning",
+) -> None:
+    """Serves the API and the gateway until the API server is stopped (Ctrl+C)."""
+    gateway = None
+    task = None
+    if gateway_port is not None:
+        gateway = Gateway(
+            factory, GatewayConfig(host=gateway_host, port=gateway_port), InProcessBus()
+        )
+        await gateway.start()
+        task = asyncio.create_task(gateway.serve_forever())
+        console.print(f"HJ 212 gateway on {gateway_host}:{gateway.port}", markup=False)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level=log_level)
+    )
+    try:
+        await server.serve()
+    finally:
+        if task is not None and gateway is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await gateway.stop()
 
 
 @handle_errors
 def serve(
-    host: str | None = typer.Option(
-        None, help="address to bind (default ENVMON_API_HOST)"
+    host: str | None = typer.Option(None, help="API address (default ENVMON_API_HOST)"),
+    port: int | None = typer.Option(None, help="API port (default ENVMON_API_PORT)"),
+    gateway_port: int = typer.Option(9212, help="HJ 212 gateway port"),
+    gateway_host: str = typer.Option(
+        "127.0.0.1", help="gateway address (0.0.0.0 for devices)"
     ),
-    port: int | None = typer.Option(None, help="port (default ENVMON_API_PORT)"),
+    no_gateway: bool = typer.Option(False, "--no-gateway", help="serve the API only"),
 ) -> None:
-    """Serve the HTTP API and the start page."""
+    """Serve the HTTP API and the start page, and the HJ 212 gateway beside them."""
     settings = get_settings()
-    engine, _factory = open_database(settings)
+    engine, factory = open_database(settings)
     app = create_app(settings, engine, publish_tree_heads=True)
     bind_host, bind_port = host or settings.api_host, port or settings.api_port
     console.print(
         f"envmon API on http://{bind_host}:{bind_port}/  (docs: /docs)", markup=False
     )
-    uvicorn.run(
-        app, host=bind_host, port=bind_port, log_level=settings.log_level.lower()
+    asyncio.run(
+        run_platform(
+            app,
+            factory,
+            host=bind_host,
+            port=bind_port,
+            gateway_port=None if no_gateway else gateway_port,
+            gateway_host=gateway_host,
+            log_level=settings.log_level.lower(),
+        )
     )

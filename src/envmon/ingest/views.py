@@ -32,6 +32,7 @@ def list_quarantine(
             "problems": entry.problems,
             "source": entry.source,
             "raw_file_id": entry.raw_file_id,
+            "raw_frame_id": entry.raw_frame_id,
             "received_at": entry.received_at.isoformat(),
         }
         for entry in service.list_quarantine(

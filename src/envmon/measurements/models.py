@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from envmon.ingest.models import RawFile
+from envmon.ingest.models import RawFile, RawFrame
 from envmon.registry.models import Point
 from envmon.storage.base import Base
 from envmon.storage.types import UTCDateTime
@@ -66,4 +66,11 @@ class Measurement(Base):
     measured_at: Mapped[datetime] = mapped_column(UTCDateTime())
     value: Mapped[float | None] = mapped_column(Float)
     device_flag: Mapped[str | None] = mapped_column(String(4))
+    # The interval's minimum and maximum, the oxygen-corrected value (折算, HJ 212 "Zs")
+    # and the cumulative amount ("Cou") when the source reports them.
+    min_value: Mapped[float | None] = mapped_column(Float)
+    max_value: Mapped[float | None] = mapped_column(Float)
+    corrected_value: Mapped[float | None] = mapped_column(Float)
+    amount: Mapped[float | None] = mapped_column(Float)
     raw_file_id: Mapped[int | None] = mapped_column(ForeignKey(RawFile.id))
+    frame_id: Mapped[int | None] = mapped_column(ForeignKey(RawFrame.id))

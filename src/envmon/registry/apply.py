@@ -531,6 +531,7 @@ class _Writer:
                     value.password,
                 )
                 row.name, row.element = value.name, value.element
+                row.legacy_crc = value.legacy_crc
                 row.control_level, row.status = value.control_level, value.status
                 row.region = self.stored.regions[value.region]
                 row.lon, row.lat = value.lon, value.lat
@@ -589,6 +590,7 @@ class _Writer:
                     value.password,
                 )
                 row.reference_o2 = value.reference_o2
+                row.legacy_crc = value.legacy_crc
                 row.emission_standard = value.emission_standard
                 row.lon, row.lat, row.status = value.lon, value.lat, value.status
                 row.region = enterprise.region

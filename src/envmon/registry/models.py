@@ -125,6 +125,9 @@ class Point(Base):
     # HJ 212 sends PW in clear and the platform must send it back in commands, so it is
     # stored as given; it authenticates frames, it is not a user password.
     hj212_password: Mapped[str | None] = mapped_column(String(32))
+    # A legacy HJ/T 212-2005 logger's CRC-16/MODBUS variant ("modbus" or "modbus-swapped")
+    # accepted from this point only; None: only the standard HJ 212 CRC.
+    legacy_crc: Mapped[str | None] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(200))
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
     lon: Mapped[float | None] = mapped_column(Float)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -172,12 +172,18 @@ class ParameterIn(InModel):
     medium: Medium
 
 
+LegacyCrc = Annotated[
+    Literal["modbus", "modbus-swapped"] | None, BeforeValidator(_blank_to_none)
+]
+
+
 class StationIn(InModel):
     """An ambient monitoring station of any element."""
 
     code: Code
     mn: Annotated[Mn | None, BeforeValidator(_blank_to_none)] = None
     password: OptStr = None
+    legacy_crc: LegacyCrc = None
     name: Name
     element: Element
     control_level: ControlLevel
@@ -223,6 +229,7 @@ class OutletIn(InModel):
     kind: OutletKind
     mn: Annotated[Mn | None, BeforeValidator(_blank_to_none)] = None
     password: OptStr = None
+    legacy_crc: LegacyCrc = None
     reference_o2: Annotated[
         Annotated[float, Field(ge=0, lt=21)] | None, BeforeValidator(_blank_to_none)
     ] = None

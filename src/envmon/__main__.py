@@ -1,0 +1,5 @@
+"""``python -m envmon`` runs the ``envmon`` command."""
+
+from envmon.cli.main import app
+
+app()

@@ -1,0 +1,314 @@
+"""Ingest benchmarks: decode rate, end-to-end acknowledged frames/s, ack latency, idle
+connections, and the raw COPY ceiling of the same rows (PostgreSQL).
+
+The gateway runs in its own process (``python -m envmon gateway``) so that it has a core
+of its own, as in production; the load comes from this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from envmon.hj212.codec import FrameDecoder, build_segment, encode_cp, encode_frame
+from envmon.timeutil import BEIJING
+
+__all__ = [
+    "EndToEnd",
+    "decode_rate",
+    "end_to_end",
+    "gateway_process",
+    "idle_connections",
+    "minute_frames",
+]
+
+PARAMETERS = (
+    "a21026",
+    "a21002",
+    "a34013",
+    "a19001",
+    "a00000",
+    "a01012",
+    "a01014",
+    "a01011",
+)
+
+
+def minute_frames(mns: list[str], per_point: int, start: datetime) -> list[list[bytes]]:
+    """Typical minute uploads (CN 2051) of 8 parameters with Avg/Min/Max/Flag, per point."""
+    frames = []
+    for p, mn in enumerate(mns):
+        own = []
+        for i in range(per_point):
+            params = {
+                code: {
+                    "Avg": 20.0 + k + (i % 7) * 0.1,
+                    "Min": 18.0 + k,
+                    "Max": 25.0 + k,
+                    "Flag": "N",
+                }
+                for k, code in enumerate(PARAMETERS)
+            }
+            cp = encode_cp(data_time=start + timedelta(minutes=i), params=params)
+            qn = f"{20260901000000000 + p * 1_000_000 + i}"
+            own.append(
+                encode_frame(
+                    build_segment(
+                        qn=qn, st="31", cn="2051", pw="123456", mn=mn, flag=5, cp=cp
+                    )
+                )
+            )
+        frames.append(own)
+    return frames
+
+
+def decode_rate(frames: list[bytes], repeats: int = 5, chunk: int = 4096) -> float:
+    """Median frames/s of FrameDecoder over the frames as one stream in ``chunk`` reads."""
+    stream = b"".join(frames)
+    rates = []
+    for _ in range(repeats):
+        decoder = FrameDecoder()
+        t0 = time.perf_counter()
+        count = 0
+        for offset in range(0, len(stream), chunk):
+            count += len(decoder.feed(stream[offset : offset + chunk]))
+        rates.append(count / (time.perf_counter() - t0))
+    return statistics.median(rates)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def gateway_process(
+    env: dict[str, str], port: int, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Runs ``envmon gateway`` in a child process until the block ends."""
+    with log.open("ab") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "envmon", "gateway", "--port", str(port)],
+            env=env,
+            stdout=sink,
+            stderr=sink,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(log.read_text()) from None
+                time.sleep(0.1)
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@dataclass(frozen=True, slots=True)
+class EndToEnd:
+    """Acknowledged frames per second and acknowledgement latencies."""
+
+    frames: int
+    acked: int
+    elapsed_s: float
+    latency_p50_ms: float
+    latency_p99_ms: float
+
+    @property
+    def rate(self) -> float:
+        """Returns acknowledged frames per second."""
+        return self.acked / self.elapsed_s
+
+
+async def _connection(
+    port: int,
+    frames: list[bytes],
+    window: int,
+    pace_s: float | None,
+    latencies: list[float],
+) -> int:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    decoder = FrameDecoder()
+    sent_at: dict[str, float] = {}
+    acked = 0
+    index = 0
+
+    async def receive() -> None:
+        nonlocal acked
+        data = await reader.read(65_536)
+        if not data:
+            raise ConnectionError("gateway closed the connection")
+        now = time.perf_counter()
+        for reply in decoder.feed(data):
+            qn = getattr(reply, "qn", None)
+            if qn in sent_at:
+                latencies.append((now - sent_at.pop(qn)) * 1000)
+                acked += 1
+
+    next_at = time.perf_counter()
+    while index < len(frames):
+        if pace_s is not None:
+            delay = next_at - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            next_at += pace_s
+            burst = frames[index : index + 1]
+        else:
+            burst = frames[index : index + max(1, window - len(sent_at))]
+        now = time.perf_counter()
+        for frame in burst:
+            sent_at[
+                frame[
+                    frame.index(b"QN=") + 3 : frame.index(b";", frame.index(b"QN="))
+                ].decode()
+            ] = now
+        writer.write(b"".join(burst))
+        index += len(burst)
+        if pace_s is None:
+            while len(sent_at) >= window:
+                await receive()
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(receive(), 0.0001)
+    while sent_at:
+        await asyncio.wait_for(receive(), 30)
+    writer.close()
+    await writer.wait_closed()
+    return acked
+
+
+def end_to_end(
+    port: int, frames: list[list[bytes]], *, window: int = 20, rate: float | None = None
+) -> EndToEnd:
+    """Sends every point's frames on its own connection; ``rate`` paces the total."""
+    latencies: list[float] = []
+    pace = (len(frames) / rate) if rate else None
+
+    async def main() -> list[int]:
+        return await asyncio.gather(
+            *(_connection(port, own, window, pace, latencies) for own in frames)
+        )
+
+    t0 = time.perf_counter()
+    acked = sum(asyncio.run(main()))
+    elapsed = time.perf_counter() - t0
+    latencies.sort()
+    return EndToEnd(
+        frames=sum(len(own) for own in frames),
+        acked=acked,
+        elapsed_s=elapsed,
+        latency_p50_ms=latencies[len(latencies) // 2] if latencies else 0.0,
+        latency_p99_ms=latencies[int(0.99 * (len(latencies) - 1))]
+        if latencies
+        else 0.0,
+    )
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+IDLE_CLIENT = """
+import socket, sys, time
+socks = []
+for _ in range(int(sys.argv[2])):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    socks.append(s)
+print("open", flush=True)
+time.sleep(float(sys.argv[3]))
+"""
+
+
+def idle_connections(
+    pid: int, port: int, count: int, hold_s: float = 8.0
+) -> tuple[int, int]:
+    """Opens ``count`` idle connections from child processes; returns the gateway's RSS
+    (KiB) before and while they are held."""
+    before = _rss_kib(pid)
+    per_process = 5_000
+    children = []
+    for start in range(0, count, per_process):
+        n = min(per_process, count - start)
+        children.append(
+            subprocess.Popen(
+                [sys.executable, "-c", IDLE_CLIENT, str(port), str(n), str(hold_s)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+    for child in children:
+        assert child.stdout is not None
+        child.stdout.readline()
+    time.sleep(1.0)
+    during = _rss_kib(pid)
+    for child in children:
+        child.wait()
+        if child.stdout is not None:
+            child.stdout.close()
+    return before, during
+
+
+def copy_ceiling(url: str, frames: list[list[bytes]]) -> float:
+    """Frames/s of a bare PostgreSQL COPY of the same rows (frame + 8 values each)."""
+    import psycopg
+
+    flat = [f for own in frames for f in own]
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn) as connection:
+        connection.execute(
+            "CREATE TEMP TABLE c_frames (id bigint, received_at timestamptz, raw bytea, "
+            "mn text, cn text, qn text, data_time timestamptz, status text, key text)"
+        )
+        connection.execute(
+            "CREATE TEMP TABLE c_values (point_id int, code text, kind text, "
+            "measured_at timestamptz, value float8, flag text, mn float8, mx float8, "
+            "frame_id bigint)"
+        )
+        now = datetime.now(BEIJING)
+        t0 = time.perf_counter()
+        with connection.cursor() as cursor:
+            with cursor.copy("COPY c_frames FROM STDIN") as copy:
+                for i, raw in enumerate(flat):
+                    copy.write_row(
+                        (i, now, raw, "MN", "2051", str(i), now, "accepted", "k")
+                    )
+            with cursor.copy("COPY c_values FROM STDIN") as copy:
+                for i in range(len(flat)):
+                    for code in PARAMETERS:
+                        copy.write_row((1, code, "minute", now, 1.0, "N", 0.5, 1.5, i))
+        connection.commit()
+        return len(flat) / (time.perf_counter() - t0)
+
+
+def environment(data_dir: Path, database_url: str | None) -> dict[str, str]:
+    """Returns the child processes' environment for a benchmark database."""
+    env = {**os.environ, "ENVMON_DATA_DIR": str(data_dir)}
+    if database_url:
+        env["ENVMON_DATABASE_URL"] = database_url
+    else:
+        env.pop("ENVMON_DATABASE_URL", None)
+    return env
