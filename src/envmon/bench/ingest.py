@@ -51,7 +51,7 @@ def minute_frames(mns: list[str], per_point: int, start: datetime) -> list[list[
     for p, mn in enumerate(mns):
         own = []
         for i in range(per_point):
-            params = {
+            params: dict[str, dict[str, str | float]] = {
                 code: {
                     "Avg": 20.0 + k + (i % 7) * 0.1,
                     "Min": 18.0 + k,
@@ -141,6 +141,35 @@ class EndToEnd:
         return self.acked / self.elapsed_s
 
 
+class _Acks:
+    """Matches 9014 replies to the frames sent, by QN, and records the latency."""
+
+    def __init__(self, reader: asyncio.StreamReader, latencies: list[float]) -> None:
+        self.reader = reader
+        self.latencies = latencies
+        self.decoder = FrameDecoder()
+        self.sent_at: dict[str, float] = {}
+        self.acked = 0
+
+    def sent(self, frames: list[bytes]) -> None:
+        now = time.perf_counter()
+        for frame in frames:
+            start = frame.index(b"QN=") + 3
+            self.sent_at[frame[start : frame.index(b";", start)].decode()] = now
+
+    async def receive(self, timeout: float) -> None:
+        data = await asyncio.wait_for(self.reader.read(65_536), timeout)
+        if not data:
+            msg = "the gateway closed the connection"
+            raise ConnectionError(msg)
+        now = time.perf_counter()
+        for reply in self.decoder.feed(data):
+            qn = getattr(reply, "qn", None)
+            if qn in self.sent_at:
+                self.latencies.append((now - self.sent_at.pop(qn)) * 1000)
+                self.acked += 1
+
+
 async def _connection(
     port: int,
     frames: list[bytes],
@@ -148,54 +177,29 @@ async def _connection(
     pace_s: float | None,
     latencies: list[float],
 ) -> int:
+    """Sends ``frames`` on one connection: paced one by one, or keeping ``window`` in flight."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    decoder = FrameDecoder()
-    sent_at: dict[str, float] = {}
-    acked = 0
-    index = 0
-
-    async def receive() -> None:
-        nonlocal acked
-        data = await reader.read(65_536)
-        if not data:
-            raise ConnectionError("gateway closed the connection")
-        now = time.perf_counter()
-        for reply in decoder.feed(data):
-            qn = getattr(reply, "qn", None)
-            if qn in sent_at:
-                latencies.append((now - sent_at.pop(qn)) * 1000)
-                acked += 1
-
-    next_at = time.perf_counter()
+    acks = _Acks(reader, latencies)
+    index, next_at = 0, time.perf_counter()
     while index < len(frames):
         if pace_s is not None:
-            delay = next_at - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
+            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
             next_at += pace_s
-            burst = frames[index : index + 1]
-        else:
-            burst = frames[index : index + max(1, window - len(sent_at))]
-        now = time.perf_counter()
-        for frame in burst:
-            sent_at[
-                frame[
-                    frame.index(b"QN=") + 3 : frame.index(b";", frame.index(b"QN="))
-                ].decode()
-            ] = now
+        size = 1 if pace_s is not None else max(1, window - len(acks.sent_at))
+        burst = frames[index : index + size]
+        acks.sent(burst)
         writer.write(b"".join(burst))
         index += len(burst)
-        if pace_s is None:
-            while len(sent_at) >= window:
-                await receive()
-        else:
+        while pace_s is None and len(acks.sent_at) >= window:
+            await acks.receive(30)
+        if pace_s is not None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(receive(), 0.0001)
-    while sent_at:
-        await asyncio.wait_for(receive(), 30)
+                await acks.receive(0.0001)
+    while acks.sent_at:
+        await acks.receive(30)
     writer.close()
     await writer.wait_closed()
-    return acked
+    return acks.acked
 
 
 def end_to_end(

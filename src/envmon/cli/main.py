@@ -14,6 +14,7 @@ from envmon.cli import bench as bench_cli
 from envmon.cli import db as db_cli
 from envmon.cli import demo as demo_cli
 from envmon.cli import gateway as gateway_cli
+from envmon.cli import hj212 as hj212_cli
 from envmon.cli import ledger as ledger_cli
 from envmon.cli import registry as registry_cli
 from envmon.cli import serve as serve_cli
@@ -32,6 +33,7 @@ app = typer.Typer(
 app.add_typer(db_cli.app, name="db")
 app.add_typer(registry_cli.app, name="registry")
 app.add_typer(ledger_cli.app, name="ledger")
+app.add_typer(hj212_cli.app, name="hj212")
 app.add_typer(bench_cli.app, name="bench")
 app.add_typer(accountability_cli.interference_app, name="interference")
 app.add_typer(accountability_cli.lab_app, name="lab")
