@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import typer
-import uvicorn
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -20,15 +20,22 @@ from rich.table import Table
 
 from envmon.api import create_app
 from envmon.cli.common import console, handle_errors
+from envmon.cli.serve import run_platform
+from envmon.cli.simulate import registry_points
 from envmon.config import Settings, get_settings
 from envmon.demo import build_demo
 from envmon.errors import ConfigurationError
 from envmon.ledger.keystore import load_or_create_key
-from envmon.storage.db import create_engine_for
-from envmon.timeutil import to_beijing
+from envmon.simulate.client import run
+from envmon.simulate.faults import parse_faults
+from envmon.storage.db import create_engine_for, make_session_factory
+from envmon.timeutil import BEIJING, to_beijing
 
 MARKER = ".envmon-demo"
 HOUR = timedelta(hours=1)
+DEMO_FAULTS = (
+    "bad_crc=0.01,resend=0.02,split=0.05,merge=0.05,flag=0.01,exceed=0.01,gap=0.01"
+)
 
 
 def _fresh_directory(path: Path) -> None:
@@ -53,6 +60,7 @@ def demo(
     ),
     host: str = typer.Option("127.0.0.1", help="address to bind"),
     port: int = typer.Option(8000, help="port"),
+    gateway_port: int = typer.Option(9212, help="HJ 212 gateway port of the demo"),
     serve: bool = typer.Option(
         True, "--serve/--no-serve", help="serve the API after building"
     ),
@@ -124,4 +132,37 @@ def demo(
         soft_wrap=True,
     )
     app = create_app(settings, engine, publish_tree_heads=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    factory = make_session_factory(engine)
+    points = registry_points(None, factory)
+
+    async def traffic(gateway_port: int) -> object:
+        # The demo's loggers: every station and outlet uploads minute data from 24 h ago,
+        # with a few injected faults, so data, duplicates and quarantine are live.
+        return await run(
+            points,
+            "127.0.0.1",
+            gateway_port,
+            rate=len(points) / 20,
+            duration_s=7 * 24 * 3600.0,
+            seed=1,
+            faults=parse_faults(DEMO_FAULTS),
+            kind="minute",
+            start=datetime.now(BEIJING).replace(second=0, microsecond=0)
+            - timedelta(days=1),
+        )
+
+    console.print(
+        f"模拟 simulating {len(points)} data loggers → HJ 212 gateway :{gateway_port} "
+        f"(faults {DEMO_FAULTS})",
+        markup=False,
+    )
+    asyncio.run(
+        run_platform(
+            app,
+            factory,
+            host=host,
+            port=port,
+            gateway_port=gateway_port,
+            traffic=traffic,
+        )
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import typer
 import uvicorn
@@ -27,10 +29,15 @@ async def run_platform(
     gateway_port: int | None,
     gateway_host: str = "127.0.0.1",
     log_level: str = "warning",
+    traffic: Callable[[int], Coroutine[Any, Any, object]] | None = None,
 ) -> None:
-    """Serves the API and the gateway until the API server is stopped (Ctrl+C)."""
+    """Serves the API and the gateway until the API server is stopped (Ctrl+C).
+
+    ``traffic``, given the gateway's port, runs beside them (the demo's simulated loggers).
+    """
     gateway = None
     task = None
+    extra: asyncio.Task[object] | None = None
     if gateway_port is not None:
         gateway = Gateway(
             factory, GatewayConfig(host=gateway_host, port=gateway_port), InProcessBus()
@@ -38,12 +45,18 @@ async def run_platform(
         await gateway.start()
         task = asyncio.create_task(gateway.serve_forever())
         console.print(f"HJ 212 gateway on {gateway_host}:{gateway.port}", markup=False)
+        if traffic is not None:
+            extra = asyncio.create_task(traffic(gateway.port))
     server = uvicorn.Server(
         uvicorn.Config(app, host=host, port=port, log_level=log_level)
     )
     try:
         await server.serve()
     finally:
+        if extra is not None:
+            extra.cancel()
+            with contextlib.suppress(BaseException):
+                await extra
         if task is not None and gateway is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -12,7 +12,7 @@ import typer
 import yaml
 from rich.table import Table
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from envmon.bootstrap import open_database
 from envmon.cli.common import console, err_console, handle_errors
@@ -135,9 +135,13 @@ def _outlet(index: int, point: PointSpec) -> dict[str, Any]:
     }
 
 
-def registry_points(n: int) -> list[PointSpec]:
-    """Returns the first ``n`` active air stations and outlets with an MN and password."""
-    _, session_factory = open_database(get_settings())
+def registry_points(
+    n: int | None, session_factory: sessionmaker[Session] | None = None
+) -> list[PointSpec]:
+    """Returns the first ``n`` (None: all) active air stations and outlets with an MN and
+    password."""
+    if session_factory is None:
+        _, session_factory = open_database(get_settings())
     with session_factory() as session:
         stations = session.scalars(
             select(Station)
@@ -160,6 +164,8 @@ def registry_points(n: int) -> list[PointSpec]:
             )
             found.append((outlet.id, _spec(outlet, kind, outlet.reference_o2)))
     points = [spec for _, spec in sorted(found, key=lambda item: item[0])]
+    if n is None:
+        return points
     if n > len(points):
         msg = (
             f"--stations {n} exceeds the {len(points)} registered points with an MN and "
