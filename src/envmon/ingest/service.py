@@ -9,11 +9,17 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from envmon.errors import Problem
-from envmon.ingest.models import QuarantineEntry, RawFile
+from envmon.errors import NotFoundError, Problem
+from envmon.ingest.models import QuarantineEntry, RawFile, RawFrame
 from envmon.ledger import service as ledger
 
-__all__ = ["RawFile", "keep_raw_file", "list_quarantine", "quarantine"]
+__all__ = [
+    "RawFile",
+    "get_raw_frame_or_raise",
+    "keep_raw_file",
+    "list_quarantine",
+    "quarantine",
+]
 
 
 def keep_raw_file(
@@ -104,3 +110,12 @@ def list_quarantine(
     if reason:
         query = query.where(QuarantineEntry.reason == reason)
     return session.scalars(query).all()
+
+
+def get_raw_frame_or_raise(*, session: Session, frame_id: int) -> RawFrame:
+    """Returns the received frame with the given id."""
+    frame = session.get(RawFrame, frame_id)
+    if frame is None:
+        msg = f"no raw frame {frame_id}"
+        raise NotFoundError(msg)
+    return frame

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from fastapi import APIRouter
@@ -39,3 +40,24 @@ def list_quarantine(
             session=session, reason=reason, limit=min(max(limit, 1), 1000)
         )
     ]
+
+
+@router.get("/raw-frames/{frame_id}")
+def get_raw_frame(
+    session: SessionDep, user: CurrentUser, frame_id: int
+) -> dict[str, Any]:
+    """One received frame exactly as it arrived (evidence), with its status."""
+    require_role(user, STAFF, "read raw frames")
+    frame = service.get_raw_frame_or_raise(session=session, frame_id=frame_id)
+    return {
+        "id": frame.id,
+        "received_at": frame.received_at.isoformat(),
+        "peer": frame.peer,
+        "mn": frame.mn,
+        "cn": frame.cn,
+        "qn": frame.qn,
+        "status": frame.status,
+        "crc_valid": frame.crc_valid,
+        "raw_base64": base64.b64encode(frame.raw).decode(),
+        "raw_text": frame.raw.decode("utf-8", errors="replace"),
+    }
