@@ -24,6 +24,15 @@ NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
 DATA = Path(__file__).parent / "data"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="Rewrite golden files (tests/data/**/*.golden.*) from the current output.",
+    )
+
+
 def _backends() -> list[object]:
     backends: list[object] = [pytest.param("sqlite", id="sqlite")]
     if os.environ.get("ENVMON_TEST_DATABASE_URL"):
