@@ -134,3 +134,12 @@ def document(**overrides: Any) -> dict[str, Any]:
     }
     doc.update(overrides)
     return copy.deepcopy(doc)
+
+
+def auth_headers(client: Any, username: str, password: str) -> dict[str, str]:
+    """Logs in through the API and returns the bearer header."""
+    response = client.post(
+        "/api/v1/auth/token", data={"username": username, "password": password}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}

@@ -17,7 +17,7 @@ from envmon.users import service as users
 from envmon.users.models import Role
 from envmon.users.schemas import UserCreate
 from tests.conftest import NOW
-from tests.factories import document
+from tests.factories import auth_headers, document
 from tests.ingest.frames import upload
 
 pytestmark = pytest.mark.db
@@ -57,10 +57,7 @@ def test_quarantined_frames_are_visible_with_reason_and_bytes(
         session.commit()
 
     def headers(name: str) -> dict[str, str]:
-        token = app_client.post(
-            "/api/v1/auth/token", data={"username": name, "password": "long password"}
-        ).json()
-        return {"Authorization": f"Bearer {token['access_token']}"}
+        return auth_headers(app_client, name, "long password")
 
     entries = app_client.get("/api/v1/quarantine", headers=headers("centre")).json()
     by_reason = {e["reason"]: e for e in entries}

@@ -16,7 +16,7 @@ from envmon.users import service as users
 from envmon.users.models import Role
 from envmon.users.schemas import UserCreate
 from tests.conftest import NOW
-from tests.factories import document
+from tests.factories import auth_headers, document
 
 pytestmark = pytest.mark.db
 
@@ -53,10 +53,7 @@ def client(
 
 
 def headers(client: TestClient, name: str) -> dict[str, str]:
-    token = client.post(
-        "/api/v1/auth/token", data={"username": name, "password": "long password"}
-    ).json()
-    return {"Authorization": f"Bearer {token['access_token']}"}
+    return auth_headers(client, name, "long password")
 
 
 def test_proof_over_http_checks_with_the_published_key(client: TestClient) -> None:

@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Enum,
     Float,
     ForeignKey,
     Integer,
@@ -26,7 +25,7 @@ from envmon.accountability.signoff import SIGN_ORDER, SignStep
 from envmon.ingest.models import RawFile
 from envmon.registry.models import Parameter, Point
 from envmon.storage.base import Base
-from envmon.storage.types import UTCDateTime
+from envmon.storage.types import UTCDateTime, enum_column
 from envmon.users.models import User
 
 __all__ = [
@@ -39,16 +38,6 @@ __all__ = [
     "SignStep",
     "UserKey",
 ]
-
-
-def _enum(cls: type[Any]) -> Enum:
-    return Enum(
-        cls,
-        native_enum=False,
-        length=32,
-        validate_strings=True,
-        values_callable=lambda members: [m.value for m in members],
-    )
 
 
 class InterferenceMethod(StrEnum):
@@ -71,7 +60,9 @@ class InterferenceRecord(Base):
     intervener_name: Mapped[str] = mapped_column(String(100))
     intervener_position: Mapped[str] = mapped_column(String(200))
     intervener_unit: Mapped[str | None] = mapped_column(String(200))
-    method: Mapped[InterferenceMethod] = mapped_column(_enum(InterferenceMethod))
+    method: Mapped[InterferenceMethod] = mapped_column(
+        enum_column(InterferenceMethod, 32)
+    )
     request: Mapped[str] = mapped_column(Text)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     witnesses: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -136,7 +127,7 @@ class LabSignature(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey(LabBatch.id), index=True)
-    step: Mapped[SignStep] = mapped_column(_enum(SignStep))
+    step: Mapped[SignStep] = mapped_column(enum_column(SignStep, 32))
     signer: Mapped[str] = mapped_column(String(64))
     key_id: Mapped[str] = mapped_column(String(16))
     # The exact canonical JSON that was signed and the Ed25519 signature (base64).

@@ -11,7 +11,6 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -23,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from envmon.ingest.models import RawFile, RawFrame
 from envmon.registry.models import Point
 from envmon.storage.base import Base
-from envmon.storage.types import UTCDateTime
+from envmon.storage.types import UTCDateTime, enum_column
 
 __all__ = ["DataKind", "Measurement"]
 
@@ -54,15 +53,7 @@ class Measurement(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     point_id: Mapped[int] = mapped_column(ForeignKey(Point.id))
     parameter_code: Mapped[str] = mapped_column(ForeignKey("parameters.code"))
-    kind: Mapped[DataKind] = mapped_column(
-        Enum(
-            DataKind,
-            native_enum=False,
-            length=16,
-            validate_strings=True,
-            values_callable=lambda members: [m.value for m in members],
-        )
-    )
+    kind: Mapped[DataKind] = mapped_column(enum_column(DataKind, 16))
     measured_at: Mapped[datetime] = mapped_column(UTCDateTime())
     value: Mapped[float | None] = mapped_column(Float)
     device_flag: Mapped[str | None] = mapped_column(String(4))

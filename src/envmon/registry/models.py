@@ -16,7 +16,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -41,7 +40,7 @@ from envmon.registry.enums import (
     Status,
 )
 from envmon.storage.base import Base
-from envmon.storage.types import UTCDateTime
+from envmon.storage.types import UTCDateTime, enum_column
 
 __all__ = [
     "Agency",
@@ -59,16 +58,6 @@ __all__ = [
 ]
 
 
-def _enum(cls: type[Any], length: int = 24) -> Enum:
-    return Enum(
-        cls,
-        native_enum=False,
-        length=length,
-        validate_strings=True,
-        values_callable=lambda members: [m.value for m in members],
-    )
-
-
 class Region(Base):
     """An administrative region (GB/T 2260 code; township codes have 9 digits)."""
 
@@ -77,7 +66,7 @@ class Region(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(12), unique=True)
     name: Mapped[str] = mapped_column(String(100))
-    level: Mapped[RegionLevel] = mapped_column(_enum(RegionLevel))
+    level: Mapped[RegionLevel] = mapped_column(enum_column(RegionLevel))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
     # Materialised path of codes, "/110000/110100/110105/": subtree filters are a prefix
     # match, which every backend indexes.
@@ -94,7 +83,7 @@ class Agency(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     credit_code: Mapped[str] = mapped_column(String(18), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[AgencyKind] = mapped_column(_enum(AgencyKind))
+    kind: Mapped[AgencyKind] = mapped_column(enum_column(AgencyKind))
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
 
     region: Mapped[Region] = relationship()
@@ -111,7 +100,7 @@ class Parameter(Base):
     name_en: Mapped[str] = mapped_column(String(100))
     unit: Mapped[str] = mapped_column(String(20))
     amount_unit: Mapped[str | None] = mapped_column(String(20))
-    medium: Mapped[Medium] = mapped_column(_enum(Medium))
+    medium: Mapped[Medium] = mapped_column(enum_column(Medium))
 
 
 class Point(Base):
@@ -120,7 +109,7 @@ class Point(Base):
     __tablename__ = "points"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[PointKind] = mapped_column(_enum(PointKind))
+    kind: Mapped[PointKind] = mapped_column(enum_column(PointKind))
     mn: Mapped[str | None] = mapped_column(String(32), unique=True)
     # HJ 212 sends PW in clear and the platform must send it back in commands, so it is
     # stored as given; it authenticates frames, it is not a user password.
@@ -132,7 +121,7 @@ class Point(Base):
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
     lon: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)
-    status: Mapped[Status] = mapped_column(_enum(Status), default=Status.ACTIVE)
+    status: Mapped[Status] = mapped_column(enum_column(Status), default=Status.ACTIVE)
 
     region: Mapped[Region] = relationship()
     parameters: Mapped[list[PointParameter]] = relationship(
@@ -165,8 +154,8 @@ class Station(Point):
 
     id: Mapped[int] = mapped_column(ForeignKey("points.id"), primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
-    element: Mapped[Element] = mapped_column(_enum(Element))
-    control_level: Mapped[ControlLevel] = mapped_column(_enum(ControlLevel))
+    element: Mapped[Element] = mapped_column(enum_column(Element))
+    control_level: Mapped[ControlLevel] = mapped_column(enum_column(ControlLevel))
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
 
     operator: Mapped[Agency | None] = relationship()
@@ -192,7 +181,7 @@ class Enterprise(Base):
     responsible_email: Mapped[str | None] = mapped_column(String(200))
     lon: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)
-    status: Mapped[Status] = mapped_column(_enum(Status), default=Status.ACTIVE)
+    status: Mapped[Status] = mapped_column(enum_column(Status), default=Status.ACTIVE)
 
     region: Mapped[Region] = relationship()
     outlets: Mapped[list[Outlet]] = relationship(
@@ -209,7 +198,7 @@ class Outlet(Point):
     id: Mapped[int] = mapped_column(ForeignKey("points.id"), primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
     code: Mapped[str] = mapped_column(String(32))
-    outlet_kind: Mapped[OutletKind] = mapped_column(_enum(OutletKind))
+    outlet_kind: Mapped[OutletKind] = mapped_column(enum_column(OutletKind))
     reference_o2: Mapped[float | None] = mapped_column(Float)
     emission_standard: Mapped[str | None] = mapped_column(String(100))
 
@@ -255,12 +244,12 @@ class Device(Base):
     serial: Mapped[str] = mapped_column(String(64), unique=True)
     model: Mapped[str] = mapped_column(String(100))
     manufacturer: Mapped[str | None] = mapped_column(String(100))
-    kind: Mapped[DeviceKind] = mapped_column(_enum(DeviceKind))
+    kind: Mapped[DeviceKind] = mapped_column(enum_column(DeviceKind))
     point_id: Mapped[int] = mapped_column(ForeignKey("points.id"), index=True)
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
     parameter_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
     installed_on: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[Status] = mapped_column(_enum(Status), default=Status.ACTIVE)
+    status: Mapped[Status] = mapped_column(enum_column(Status), default=Status.ACTIVE)
 
     point: Mapped[Point] = relationship()
     agency: Mapped[Agency | None] = relationship()
@@ -277,9 +266,9 @@ class Calibration(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), index=True)
-    kind: Mapped[CalibrationKind] = mapped_column(_enum(CalibrationKind))
+    kind: Mapped[CalibrationKind] = mapped_column(enum_column(CalibrationKind))
     performed_on: Mapped[date] = mapped_column(Date)
-    result: Mapped[CalibrationResult] = mapped_column(_enum(CalibrationResult))
+    result: Mapped[CalibrationResult] = mapped_column(enum_column(CalibrationResult))
     performed_by: Mapped[str | None] = mapped_column(String(100))
     certificate: Mapped[str | None] = mapped_column(String(100))
     notes: Mapped[str | None] = mapped_column(Text)

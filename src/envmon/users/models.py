@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Enum, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from envmon.registry.models import Agency, Enterprise, Region
 from envmon.storage.base import Base
-from envmon.storage.types import UTCDateTime
+from envmon.storage.types import UTCDateTime, enum_column
 
 __all__ = ["ApiToken", "Role", "User"]
 
@@ -37,15 +37,7 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[Role] = mapped_column(
-        Enum(
-            Role,
-            native_enum=False,
-            length=32,
-            validate_strings=True,
-            values_callable=lambda members: [m.value for m in members],
-        )
-    )
+    role: Mapped[Role] = mapped_column(enum_column(Role, 32))
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
