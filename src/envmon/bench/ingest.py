@@ -150,6 +150,7 @@ class _Acks:
         self.decoder = FrameDecoder()
         self.sent_at: dict[str, float] = {}
         self.acked = 0
+        self.changed = asyncio.Event()
 
     def sent(self, frames: list[bytes]) -> None:
         now = time.perf_counter()
@@ -157,17 +158,24 @@ class _Acks:
             start = frame.index(b"QN=") + 3
             self.sent_at[frame[start : frame.index(b";", start)].decode()] = now
 
-    async def receive(self, timeout: float) -> None:
-        data = await asyncio.wait_for(self.reader.read(65_536), timeout)
-        if not data:
-            msg = "the gateway closed the connection"
-            raise ConnectionError(msg)
-        now = time.perf_counter()
-        for reply in self.decoder.feed(data):
-            qn = getattr(reply, "qn", None)
-            if qn in self.sent_at:
-                self.latencies.append((now - self.sent_at.pop(qn)) * 1000)
-                self.acked += 1
+    async def read_forever(self) -> None:
+        """Reads replies as they come (the time of arrival is the ack's latency)."""
+        while True:
+            data = await self.reader.read(65_536)
+            if not data:
+                return
+            now = time.perf_counter()
+            for reply in self.decoder.feed(data):
+                qn = getattr(reply, "qn", None)
+                if qn in self.sent_at:
+                    self.latencies.append((now - self.sent_at.pop(qn)) * 1000)
+                    self.acked += 1
+            self.changed.set()
+
+    async def wait_below(self, count: int) -> None:
+        while len(self.sent_at) >= count:
+            self.changed.clear()
+            await asyncio.wait_for(self.changed.wait(), 30)
 
 
 async def _connection(
@@ -177,26 +185,28 @@ async def _connection(
     pace_s: float | None,
     latencies: list[float],
 ) -> int:
-    """Sends ``frames`` on one connection: paced one by one, or keeping ``window`` in flight."""
+    """Sends ``frames`` on one connection: paced one by one, or keeping ``window`` in flight.
+
+    A reader task takes every reply the moment it arrives, so latencies are not inflated by
+    the sender's own pace.
+    """
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     acks = _Acks(reader, latencies)
+    reading = asyncio.create_task(acks.read_forever())
     index, next_at = 0, time.perf_counter()
     while index < len(frames):
         if pace_s is not None:
             await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
             next_at += pace_s
-        size = 1 if pace_s is not None else max(1, window - len(acks.sent_at))
-        burst = frames[index : index + size]
+            burst = frames[index : index + 1]
+        else:
+            await acks.wait_below(window)
+            burst = frames[index : index + window - len(acks.sent_at)]
         acks.sent(burst)
         writer.write(b"".join(burst))
         index += len(burst)
-        while pace_s is None and len(acks.sent_at) >= window:
-            await acks.receive(30)
-        if pace_s is not None:
-            with contextlib.suppress(TimeoutError):
-                await acks.receive(0.0001)
-    while acks.sent_at:
-        await acks.receive(30)
+    await acks.wait_below(1)
+    reading.cancel()
     writer.close()
     await writer.wait_closed()
     return acks.acked
