@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from envmon.errors import ConfigurationError
 from envmon.hj212.codec import (
     Frame,
     FrameDecoder,
@@ -109,13 +110,18 @@ class Gateway:
     async def start(self) -> None:
         """Loads the registry's points and starts listening."""
         await asyncio.to_thread(self._refresh_points, True)
+        try:
+            self._server = await asyncio.start_server(
+                self._handle,
+                self.config.host,
+                self.config.port,
+                limit=self.config.max_frame_bytes,
+            )
+        except OSError as err:
+            where = f"{self.config.host}:{self.config.port}"
+            msg = f"the HJ 212 gateway cannot listen on {where}: {err}"
+            raise ConfigurationError(msg) from err
         self._batcher = asyncio.create_task(self._batch_loop(), name="hj212-batcher")
-        self._server = await asyncio.start_server(
-            self._handle,
-            self.config.host,
-            self.config.port,
-            limit=self.config.max_frame_bytes,
-        )
         log.info("HJ 212 gateway listening", extra={"port": self.port})
 
     async def serve_forever(self) -> None:
@@ -305,7 +311,8 @@ class Gateway:
             isinstance(r.item, Frame) and (r.item.mn or "") not in self._points
             for r in received
         )
-        self._refresh_points(force=False) if unknown else None
+        if unknown:
+            self._refresh_points(force=False)
         with session_scope(self.factory) as session:
             return write_batch(
                 session=session,
