@@ -95,12 +95,21 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def gateway_process(
-    env: dict[str, str], port: int, log: Path
+    env: dict[str, str], port: int, log: Path, workers: int = 1
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Runs ``envmon gateway`` in a child process until the block ends."""
     with log.open("ab") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "envmon", "gateway", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "envmon",
+                "gateway",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
             env=env,
             stdout=sink,
             stderr=sink,

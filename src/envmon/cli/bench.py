@@ -95,6 +95,9 @@ def ingest_command(
         10.0, min=1.0, help="length of the latency run"
     ),
     idle: int = typer.Option(10_000, min=0, help="idle connections to hold (0: skip)"),
+    workers: int = typer.Option(
+        1, min=1, help="gateway processes (envmon gateway --workers)"
+    ),
     database_url: str | None = typer.Option(
         None, help="an EMPTY PostgreSQL database (default: a temporary SQLite file)"
     ),
@@ -123,13 +126,16 @@ def ingest_command(
         paced = bench.minute_frames(mns, per_point, start + timedelta(days=30))
         decode = bench.decode_rate([f for own in burst for f in own])
         port = bench.free_port()
-        with bench.gateway_process(env, port, root / "gateway.log") as process:
+        with bench.gateway_process(env, port, root / "gateway.log", workers) as process:
             full = bench.end_to_end(port, burst)
             latency = bench.end_to_end(port, paced, rate=latency_rate)
             rss = bench.idle_connections(process.pid, port, idle) if idle else (0, 0)
         ceiling = bench.copy_ceiling(database_url, burst) if database_url else None
     backend = "postgresql" if database_url else "sqlite"
-    table = Table(title=f"ingest benchmark ({backend}, {stations} connections)")
+    table = Table(
+        title=f"ingest benchmark ({backend}, {stations} connections, {workers} gateway process"
+        f"{'es' if workers > 1 else ''})"
+    )
     table.add_column("measure")
     table.add_column("value", justify="right")
     table.add_row(

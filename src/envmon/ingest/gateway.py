@@ -62,6 +62,9 @@ class GatewayConfig:
     close_on_auth_failure: bool = False
     max_frame_bytes: int = 10_011
     points_refresh_s: float = 30.0
+    # Several gateway processes may share the port (SO_REUSEPORT): the kernel spreads the
+    # connections; each process batches and commits its own frames.
+    reuse_port: bool = False
 
 
 @dataclass(slots=True)
@@ -116,6 +119,7 @@ class Gateway:
                 self.config.host,
                 self.config.port,
                 limit=self.config.max_frame_bytes,
+                reuse_port=self.config.reuse_port or None,
             )
         except OSError as err:
             where = f"{self.config.host}:{self.config.port}"
