@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,9 @@ pytestmark = pytest.mark.db
 def client(
     app_client: TestClient, session_factory: sessionmaker[Session], tmp_path: Path
 ) -> TestClient:
-    app_client.app.state.settings.ledger_key_path = tmp_path / "key.pem"  # type: ignore[attr-defined]
+    settings = app_client.app.state.settings  # type: ignore[attr-defined]
+    settings.ledger_key_path = tmp_path / "key.pem"
+    settings.ledger_witness_path = tmp_path / "tree-heads.jsonl"
     with session_factory() as session:
         apply_document(
             session=session,
@@ -56,7 +59,9 @@ def headers(client: TestClient, name: str) -> dict[str, str]:
     return auth_headers(client, name, "long password")
 
 
-def test_proof_over_http_checks_with_the_published_key(client: TestClient) -> None:
+def test_proof_over_http_checks_with_the_published_key(
+    client: TestClient, tmp_path: Path
+) -> None:
     assert client.get("/api/v1/ledger/tree-head").status_code == 404
     viewer = client.get(
         "/api/v1/ledger/entries/3/proof", headers=headers(client, "viewer")
@@ -78,6 +83,11 @@ def test_proof_over_http_checks_with_the_published_key(client: TestClient) -> No
         "/api/v1/ledger/verify", headers=headers(client, "auditor")
     ).json()
     assert report["ok"] is True and report["tree_heads"] == 1
+    # The head signed for the proof was also published to the witness file.
+    witness = (tmp_path / "tree-heads.jsonl").read_text().splitlines()
+    assert (
+        len(witness) == 1 and json.loads(witness[0])["root_hash"] == head["root_hash"]
+    )
     missing = client.get(
         "/api/v1/ledger/entries/99999/proof", headers=headers(client, "auditor")
     )

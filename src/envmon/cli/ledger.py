@@ -11,12 +11,16 @@ import typer
 from envmon.bootstrap import open_database
 from envmon.cli.common import console, err_console, handle_errors
 from envmon.config import get_settings
-from envmon.errors import NotFoundError
 from envmon.ledger import service
-from envmon.ledger.flows import publish_line, sign_tree_head, tree_head_json
+from envmon.ledger.flows import (
+    consistency_bundle,
+    inclusion_bundle,
+    publish_line,
+    sign_tree_head,
+    tree_head_json,
+)
 from envmon.ledger.keystore import load_or_create_key
-from envmon.ledger.models import TreeHead
-from envmon.ledger.proofs import CONSISTENCY_FORMAT, INCLUSION_FORMAT, check_bundle
+from envmon.ledger.proofs import check_bundle
 from envmon.storage.db import session_scope
 
 app = typer.Typer(help="The tamper-evident ledger (全程留痕).", no_args_is_help=True)
@@ -81,26 +85,13 @@ def prove_command(
     settings = get_settings()
     _engine, factory = open_database(settings)
     with session_scope(factory) as session:
-        row = service.get_entry_or_raise(session=session, seq=entry)
-        head = service.latest_tree_head(session=session)
-        if head is None or head.tree_size <= entry:
-            key = load_or_create_key(settings.resolved_ledger_key_path)
-            head = (
-                sign_tree_head(session=session, key=key, now=datetime.now(UTC)) or head
-            )
-            assert head is not None
-            publish_line(settings.resolved_ledger_witness_path, head)
-        path = service.inclusion_proof(
-            session=session, seq=entry, tree_size=head.tree_size
+        bundle = inclusion_bundle(
+            session=session,
+            seq=entry,
+            key=lambda: load_or_create_key(settings.resolved_ledger_key_path),
+            witness=settings.resolved_ledger_witness_path,
+            now=datetime.now(UTC),
         )
-        bundle = {
-            "format": INCLUSION_FORMAT,
-            "entry": service.entry_of(row).as_dict(),
-            "leaf_index": entry,
-            "tree_size": head.tree_size,
-            "audit_path": [h.hex() for h in path],
-            "tree_head": tree_head_json(head),
-        }
     text = json.dumps(bundle, ensure_ascii=False, indent=2)
     if output is None:
         typer.echo(text)
@@ -117,19 +108,7 @@ def consistency_command(
     """Print a consistency proof between two signed tree heads."""
     _engine, factory = open_database(get_settings())
     with session_scope(factory) as session:
-        heads = [session.get(TreeHead, first), session.get(TreeHead, second)]
-        if heads[0] is None or heads[1] is None:
-            msg = f"no signed tree head {first if heads[0] is None else second}"
-            raise NotFoundError(msg)
-        proof = service.consistency_proof(
-            session=session, first=heads[0].tree_size, second=heads[1].tree_size
-        )
-        bundle = {
-            "format": CONSISTENCY_FORMAT,
-            "first": tree_head_json(heads[0]),
-            "second": tree_head_json(heads[1]),
-            "proof": [h.hex() for h in proof],
-        }
+        bundle = consistency_bundle(session=session, first=first, second=second)
     typer.echo(json.dumps(bundle, ensure_ascii=False, indent=2))
 
 

@@ -9,19 +9,29 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from envmon.errors import ValidationError
+from envmon.errors import NotFoundError, ValidationError
 from envmon.ledger import service
 from envmon.ledger.chain import canonical_json, format_time
 from envmon.ledger.models import LedgerKey, TreeHead
+from envmon.ledger.proofs import CONSISTENCY_FORMAT, INCLUSION_FORMAT
 from envmon.ledger.signing import KeyPair, sign
 
-__all__ = ["ensure_key_recorded", "publish_line", "sign_tree_head", "tree_head_json"]
+__all__ = [
+    "consistency_bundle",
+    "ensure_key_recorded",
+    "head_covering",
+    "inclusion_bundle",
+    "publish_line",
+    "sign_tree_head",
+    "tree_head_json",
+]
 
 
 def ensure_key_recorded(*, session: Session, key: KeyPair, now: datetime) -> None:
@@ -94,3 +104,63 @@ def publish_line(path: Path, head: TreeHead) -> None:
         handle.write(line)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def head_covering(
+    *,
+    session: Session,
+    tree_size: int,
+    key: Callable[[], KeyPair],
+    witness: Path,
+    now: datetime,
+) -> TreeHead:
+    """Returns the newest signed head if it covers ``tree_size`` entries, else signs and
+    publishes a new one (the key is loaded only then)."""
+    head = service.latest_tree_head(session=session)
+    if head is not None and head.tree_size >= tree_size:
+        return head
+    new = sign_tree_head(session=session, key=key(), now=now)
+    assert new is not None, "the ledger grew since the last head, so a head is signed"
+    publish_line(witness, new)
+    return new
+
+
+def inclusion_bundle(
+    *,
+    session: Session,
+    seq: int,
+    key: Callable[[], KeyPair],
+    witness: Path,
+    now: datetime,
+) -> dict[str, Any]:
+    """Returns the proof, checkable offline, that entry ``seq`` is in a signed tree."""
+    row = service.get_entry_or_raise(session=session, seq=seq)
+    head = head_covering(
+        session=session, tree_size=seq + 1, key=key, witness=witness, now=now
+    )
+    path = service.inclusion_proof(session=session, seq=seq, tree_size=head.tree_size)
+    return {
+        "format": INCLUSION_FORMAT,
+        "entry": service.entry_of(row).as_dict(),
+        "leaf_index": seq,
+        "tree_size": head.tree_size,
+        "audit_path": [h.hex() for h in path],
+        "tree_head": tree_head_json(head),
+    }
+
+
+def consistency_bundle(*, session: Session, first: int, second: int) -> dict[str, Any]:
+    """Returns the proof that signed head ``second``'s tree extends head ``first``'s."""
+    heads = [session.get(TreeHead, first), session.get(TreeHead, second)]
+    if heads[0] is None or heads[1] is None:
+        msg = f"no signed tree head {first if heads[0] is None else second}"
+        raise NotFoundError(msg)
+    proof = service.consistency_proof(
+        session=session, first=heads[0].tree_size, second=heads[1].tree_size
+    )
+    return {
+        "format": CONSISTENCY_FORMAT,
+        "first": tree_head_json(heads[0]),
+        "second": tree_head_json(heads[1]),
+        "proof": [h.hex() for h in proof],
+    }

@@ -10,10 +10,9 @@ from sqlalchemy import select
 from envmon.api.deps import CurrentUser, NowDep, SessionDep
 from envmon.errors import NotFoundError
 from envmon.ledger import service
-from envmon.ledger.flows import sign_tree_head, tree_head_json
+from envmon.ledger.flows import consistency_bundle, inclusion_bundle, tree_head_json
 from envmon.ledger.keystore import load_or_create_key
 from envmon.ledger.models import LedgerKey, TreeHead
-from envmon.ledger.proofs import CONSISTENCY_FORMAT, INCLUSION_FORMAT
 from envmon.users.models import Role
 from envmon.users.service import require_role
 
@@ -57,34 +56,20 @@ def public_keys(session: SessionDep) -> list[dict[str, str]]:
     ]
 
 
-def _head_covering(
-    request: Request, session: Any, now: Any, tree_size: int
-) -> TreeHead:
-    head = service.latest_tree_head(session=session)
-    if head is None or head.tree_size < tree_size:
-        key = load_or_create_key(request.app.state.settings.resolved_ledger_key_path)
-        head = sign_tree_head(session=session, key=key, now=now) or head
-    assert head is not None
-    return head
-
-
 @router.get("/ledger/entries/{seq}/proof")
 def inclusion_proof(
     request: Request, session: SessionDep, user: CurrentUser, now: NowDep, seq: int
 ) -> dict[str, Any]:
     """Inclusion proof of one entry against the latest signed tree head."""
     require_role(user, AUDITORS, "read ledger proofs")
-    row = service.get_entry_or_raise(session=session, seq=seq)
-    head = _head_covering(request, session, now, seq + 1)
-    path = service.inclusion_proof(session=session, seq=seq, tree_size=head.tree_size)
-    return {
-        "format": INCLUSION_FORMAT,
-        "entry": service.entry_of(row).as_dict(),
-        "leaf_index": seq,
-        "tree_size": head.tree_size,
-        "audit_path": [h.hex() for h in path],
-        "tree_head": tree_head_json(head),
-    }
+    settings = request.app.state.settings
+    return inclusion_bundle(
+        session=session,
+        seq=seq,
+        key=lambda: load_or_create_key(settings.resolved_ledger_key_path),
+        witness=settings.resolved_ledger_witness_path,
+        now=now,
+    )
 
 
 @router.get("/ledger/consistency")
@@ -96,19 +81,7 @@ def consistency_proof(
 ) -> dict[str, Any]:
     """Proof that the newer signed head's tree extends the older one's."""
     require_role(user, AUDITORS, "read ledger proofs")
-    heads = [session.get(TreeHead, first), session.get(TreeHead, second)]
-    if heads[0] is None or heads[1] is None:
-        msg = f"no signed tree head {first if heads[0] is None else second}"
-        raise NotFoundError(msg)
-    proof = service.consistency_proof(
-        session=session, first=heads[0].tree_size, second=heads[1].tree_size
-    )
-    return {
-        "format": CONSISTENCY_FORMAT,
-        "first": tree_head_json(heads[0]),
-        "second": tree_head_json(heads[1]),
-        "proof": [h.hex() for h in proof],
-    }
+    return consistency_bundle(session=session, first=first, second=second)
 
 
 @router.get("/ledger/verify")
