@@ -27,6 +27,15 @@ EXPECTED = {
         "SignStep",
         "UserKey",
     ],
+    "envmon.evaluation": [
+        "Aggregate",
+        "AqiValue",
+        "Exceedance",
+        "Finalization",
+        "Period",
+        "ResultStatus",
+        "SubjectKind",
+    ],
     "envmon.hj212": [
         "Frame",
         "FrameDecoder",

@@ -5,6 +5,7 @@ the migrated schema.
 """
 
 from envmon.accountability import models as accountability_models
+from envmon.evaluation import models as evaluation_models
 from envmon.ingest import models as ingest_models
 from envmon.ledger import models as ledger_models
 from envmon.measurements import models as measurements_models
@@ -15,6 +16,7 @@ from envmon.users import models as users_models
 __all__ = [
     "Base",
     "accountability_models",
+    "evaluation_models",
     "ingest_models",
     "ledger_models",
     "measurements_models",

@@ -91,6 +91,8 @@ def _station_records() -> list[dict[str, Any]]:
                 "operator": STATION_OPERATOR,
                 "status": "active",
                 "parameters": list(AIR_COLUMNS.values()),
+                # The background (对照点) station is not a city assessment station.
+                "city_assessment": row["is_background"] != "Y",
             }
         )
     return records

@@ -19,6 +19,7 @@ from envmon.hj212.codec import Frame, FrameError
 from envmon.hj212.codes import command_name
 from envmon.ingest.models import FrameBatch, FrameStatus, QuarantineEntry, RawFrame
 from envmon.ledger import service as ledger
+from envmon.measurements import service as measurements
 from envmon.measurements.models import DataKind, Measurement
 from envmon.registry.models import Parameter, Point
 from envmon.storage.bulk import allocate_ids, copy_rows
@@ -444,6 +445,9 @@ def write_batch(
         MEASUREMENTS,
         MEASUREMENT_COLUMNS,
         [(*m[:-1], ids[m[-1]]) for m in batch.measurements],
+    )
+    measurements.mark_changed(
+        session=session, keys=((m[0], m[3]) for m in batch.measurements)
     )
     copy_rows(
         connection,

@@ -7,10 +7,11 @@ top (later issues), never written back here.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -19,12 +20,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from envmon.ingest.models import RawFile, RawFrame
+from envmon.ingest.models import BIG_ID, RawFile, RawFrame
 from envmon.registry.models import Point
 from envmon.storage.base import Base
 from envmon.storage.types import UTCDateTime, enum_column
 
-__all__ = ["DataKind", "Measurement"]
+__all__ = ["ChangeMark", "DataKind", "Measurement"]
 
 
 class DataKind(StrEnum):
@@ -65,3 +66,18 @@ class Measurement(Base):
     amount: Mapped[float | None] = mapped_column(Float)
     raw_file_id: Mapped[int | None] = mapped_column(ForeignKey(RawFile.id))
     frame_id: Mapped[int | None] = mapped_column(ForeignKey(RawFrame.id))
+
+
+class ChangeMark(Base):
+    """A point and Beijing day whose measurements changed: derived values to recompute.
+
+    Written in the same transaction as the measurements, so no change is ever forgotten;
+    the evaluation consumes marks (oldest first) and deletes those it has processed. A
+    queue, not evidence: repeated marks are harmless.
+    """
+
+    __tablename__ = "change_marks"
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey(Point.id))
+    day: Mapped[date] = mapped_column(Date)

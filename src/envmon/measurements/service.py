@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from envmon.errors import NotFoundError, ValidationError
-from envmon.measurements.models import DataKind, Measurement
+from envmon.measurements.models import ChangeMark, DataKind, Measurement
 from envmon.registry.models import Parameter, Point
+from envmon.storage.bulk import copy_rows
 from envmon.timeutil import parse_instant, to_beijing
 
-__all__ = ["INTERVAL", "add_many", "series"]
+__all__ = ["INTERVAL", "add_many", "mark_changed", "series"]
+
+CHANGE_MARKS = cast(Table, ChangeMark.__table__)
 
 INTERVAL: dict[DataKind, timedelta | None] = {
     DataKind.REALTIME: None,
@@ -33,7 +36,24 @@ def add_many(*, session: Session, rows: Iterable[Mapping[str, Any]]) -> int:
     batch = list(rows)
     if batch:
         session.execute(insert(Measurement), batch)
+        mark_changed(
+            session=session, keys=((r["point_id"], r["measured_at"]) for r in batch)
+        )
     return len(batch)
+
+
+def mark_changed(*, session: Session, keys: Iterable[tuple[int, datetime]]) -> int:
+    """Queues the (point, Beijing day) of changed measurements for recomputation.
+
+    ``keys`` are (point id, interval start) pairs; call it in the transaction that writes
+    the measurements, so a committed value always has its mark. Returns the marks written.
+    """
+    instants = set(keys)
+    days: set[tuple[int, date]] = {
+        (point_id, to_beijing(at).date()) for point_id, at in instants
+    }
+    copy_rows(session.connection(), CHANGE_MARKS, ("point_id", "day"), sorted(days))
+    return len(days)
 
 
 def _kind(kind: str) -> DataKind:

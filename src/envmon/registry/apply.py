@@ -538,6 +538,8 @@ class _Writer:
                 row.operator = (
                     self.stored.agencies[value.operator] if value.operator else None
                 )
+                row.city_assessment = value.city_assessment
+                row.waterbody, row.noise_zone = value.waterbody, value.noise_zone
                 self.set_parameters(row, value.parameters)
 
             self.stored.stations[value.code] = self.upsert(

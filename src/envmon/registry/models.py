@@ -157,6 +157,13 @@ class Station(Point):
     element: Mapped[Element] = mapped_column(enum_column(Element))
     control_level: Mapped[ControlLevel] = mapped_column(enum_column(ControlLevel))
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    # An ambient-air station whose concentrations make the city's value (城市评价点;
+    # background, regional and traffic stations do not).
+    city_assessment: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A surface-water section's water body ("river" or "lake": GB 3838 TP differs).
+    waterbody: Mapped[str | None] = mapped_column(String(8))
+    # A noise station's acoustic functional zone (GB 3096-2008: 0, 1, 2, 3, 4a, 4b).
+    noise_zone: Mapped[str | None] = mapped_column(String(4))
 
     operator: Mapped[Agency | None] = relationship()
 

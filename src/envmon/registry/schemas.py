@@ -193,6 +193,14 @@ class StationIn(InModel):
     operator: Annotated[CreditCode | None, BeforeValidator(_blank_to_none)] = None
     status: Status = Status.ACTIVE
     parameters: CodeList = Field(default_factory=list)
+    city_assessment: bool = False
+    waterbody: Annotated[
+        Literal["river", "lake"] | None, BeforeValidator(_blank_to_none)
+    ] = None
+    noise_zone: Annotated[
+        Literal["0", "1", "2", "3", "4a", "4b"] | None,
+        BeforeValidator(_blank_to_none),
+    ] = None
 
 
 class EnterpriseIn(InModel):

@@ -108,6 +108,9 @@ def station_in(station: Station) -> StationIn:
         operator=station.operator.credit_code if station.operator else None,
         status=station.status,
         parameters=station.parameter_codes,
+        city_assessment=station.city_assessment,
+        waterbody=station.waterbody,
+        noise_zone=station.noise_zone,
     )
 
 
