@@ -15,6 +15,7 @@ from envmon.cli import db as db_cli
 from envmon.cli import demo as demo_cli
 from envmon.cli import gateway as gateway_cli
 from envmon.cli import hj212 as hj212_cli
+from envmon.cli import indices as indices_cli
 from envmon.cli import ledger as ledger_cli
 from envmon.cli import registry as registry_cli
 from envmon.cli import serve as serve_cli
@@ -38,10 +39,14 @@ app.add_typer(bench_cli.app, name="bench")
 app.add_typer(accountability_cli.interference_app, name="interference")
 app.add_typer(accountability_cli.lab_app, name="lab")
 app.add_typer(users_cli.app, name="user")
+app.add_typer(indices_cli.evaluate_app, name="evaluate")
 app.command("serve")(serve_cli.serve)
 app.command("demo")(demo_cli.demo)
 app.command("gateway")(gateway_cli.gateway)
 app.command("simulate")(simulate_cli.simulate)
+app.command("aqi")(indices_cli.aqi)
+app.command("water-class")(indices_cli.water_class)
+app.command("noise")(indices_cli.noise)
 
 
 @app.command("version")
