@@ -27,6 +27,8 @@ PUBLIC = {
     ("GET", "/api/v1/ledger/tree-head"),
     ("GET", "/api/v1/ledger/tree-heads"),
     ("GET", "/api/v1/ledger/public-keys"),
+    ("GET", "/api/v1/public/air/latest"),
+    ("GET", "/api/v1/public/regions/{code}/aqi"),
 }
 PASSWORD = "correct horse battery"
 

@@ -18,6 +18,7 @@ from envmon.accountability import views as accountability_views
 from envmon.api.deps import SessionDep, get_current_user
 from envmon.api.errors import install_error_handlers
 from envmon.config import Settings
+from envmon.evaluation import views as evaluation_views
 from envmon.ingest import views as ingest_views
 from envmon.ledger import views as ledger_views
 from envmon.ledger.flows import publish_line, sign_tree_head
@@ -113,7 +114,7 @@ def create_app(
         return HOME.format(version=__version__)
 
     authenticated = [Depends(get_current_user)]
-    for module in (users_views, registry_views, ledger_views):
+    for module in (users_views, registry_views, ledger_views, evaluation_views):
         app.include_router(module.public_router, prefix=API_PREFIX)
     for module in (
         users_views,
@@ -121,6 +122,7 @@ def create_app(
         ingest_views,
         ledger_views,
         accountability_views,
+        evaluation_views,
     ):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=authenticated)
     return app

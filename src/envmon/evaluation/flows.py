@@ -20,6 +20,7 @@ import numpy as np
 from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from envmon.errors import ConflictError, ValidationError
 from envmon.evaluation.air import (
     AIR_CODES,
     hour_starts,
@@ -97,7 +98,8 @@ EXCEEDANCE_COLUMNS: Final = (
     "computed_at",
 )
 MAX_DAYS_PER_RUN: Final = 31
-"""Days recomputed in one transaction; longer ranges run as several."""
+"""Days read and computed at once (memory bound); longer ranges run in several steps of
+the same transaction, each also rewriting the day after it."""
 
 
 @dataclass
@@ -453,21 +455,18 @@ def recompute(
     """
     if last_day < first_day:
         msg = f"last day {last_day} is before first day {first_day}"
-        raise ValueError(msg)
+        raise ValidationError(msg)
     infos = _point_infos(session, None if point_ids is None else set(point_ids))
     if point_ids is not None and any(p.is_air_station for p in infos):
-        every = _point_infos(session, None)
-        infos = sorted(
-            {p.id: p for p in infos + [p for p in every if p.is_air_station]}.values(),
-            key=lambda p: p.id,
-        )
-    summary = RecomputeSummary(marks=0)
+        infos = _with_city_stations(session, infos)
+    summary = RecomputeSummary()
     day = first_day
     while day <= last_day:
         days = min(MAX_DAYS_PER_RUN, (last_day - day).days + 1)
         window = _Window(first_day=day, days=days + 1)
         summary.add(_run(session, infos, window, now, standard))
         day += timedelta(days=days)
+    summary.first_day, summary.last_day = first_day, last_day
     ledger.append(
         session=session,
         kind="evaluation.recompute",
@@ -482,13 +481,32 @@ def recompute(
     return summary
 
 
+def _with_city_stations(session: Session, infos: list[_PointInfo]) -> list[_PointInfo]:
+    """Adds the air stations of every city an air station in ``infos`` belongs to: county
+    and city values are means over stations, so they are recomputed from all of them."""
+    cities = [
+        path
+        for path in session.scalars(
+            select(Region.path).where(Region.level == RegionLevel.CITY)
+        )
+        if any(p.is_air_station and p.region_path.startswith(path) for p in infos)
+    ]
+    every = _point_infos(session, None)
+    extra = [
+        p
+        for p in every
+        if p.is_air_station and any(p.region_path.startswith(c) for c in cities)
+    ]
+    return sorted({p.id: p for p in infos + extra}.values(), key=lambda p: p.id)
+
+
 def process_changes(
     *, session: Session, now: datetime, limit: int = 100_000
 ) -> RecomputeSummary:
     """Consumes the change marks written with new measurements and recomputes what they
     touch, in the caller's transaction. Marks of one point over adjacent days merge into
     one range; the marks consumed are deleted. Returns what was done (``marks`` = marks
-    consumed; zero when there was nothing to do)."""
+    consumed: distinct (point, day) pairs; zero when there was nothing to do)."""
     top = session.scalar(
         select(func.max(ChangeMark.id)).where(
             ChangeMark.id
@@ -543,7 +561,7 @@ def finalize_month(*, session: Session, month: date, actor: str, now: datetime) 
     month = month.replace(day=1)
     if session.get(Finalization, month) is not None:
         msg = f"month {month:%Y-%m} is already final"
-        raise ValueError(msg)
+        raise ConflictError(msg)
     next_month = (month + timedelta(days=32)).replace(day=1)
     start, end = beijing_midnight(month), beijing_midnight(next_month)
     changed = 0

@@ -92,7 +92,11 @@ def aqi_value_rows(
     statuses: list[str],
     station_counts: npt.NDArray[np.int64] | None,
     now: datetime,
+    present: npt.NDArray[np.bool_] | None = None,
 ) -> list[tuple[Any, ...]]:
+    """AQI rows of each subject and column of ``blocks``; with ``present``, only where it
+    is true (a real-time AQI needs the hour's own data: moving means alone carry on for
+    hours after a station falls silent)."""
     rows: list[tuple[Any, ...]] = []
     for block in blocks:
         result = block.result
@@ -102,6 +106,8 @@ def aqi_value_rows(
         for i, subject in enumerate(subject_ids):
             for offset in range(block.last - block.first):
                 column = block.first + offset
+                if present is not None and not present[i, column]:
+                    continue
                 aqi = result.aqi[i, offset]
                 values = {n: iaqi[n][i, offset] for n in names}
                 if aqi != aqi and all(v != v for v in values.values()):

@@ -91,6 +91,11 @@ def _air_aggregate_rows(
     return rows
 
 
+def _any_present(hourly: dict[str, npt.NDArray[np.float64]]) -> npt.NDArray[np.bool_]:
+    stacked = np.stack(list(hourly.values()))
+    return np.asarray((~np.isnan(stacked)).any(axis=0))
+
+
 def evaluate_air(
     grid: HourGrid,
     ids: list[int],
@@ -119,8 +124,9 @@ def evaluate_air(
         blocks = aqi_blocks(
             indicators, mode=mode, starts=starts, first=first, standard=standard
         )
+        present = _any_present(hourly) if mode == AqiMode.HOURLY else None
         aqi_rows += aqi_value_rows(
-            SubjectKind.POINT, ids, blocks, starts, statuses, None, now
+            SubjectKind.POINT, ids, blocks, starts, statuses, None, now, present
         )
     if regions:
         position = {point_id: i for i, point_id in enumerate(ids)}
@@ -142,8 +148,17 @@ def evaluate_air(
                 sites_d.append(city_d.site_count)
             region_hourly[pollutant] = np.vstack(means_h)
             region_daily[pollutant] = np.vstack(means_d)
-            if pollutant == "pm25":
-                counts_h, counts_d = np.vstack(sites_h), np.vstack(sites_d)
+            # A region's station count: the most stations any pollutant averaged.
+            counts_h = (
+                np.maximum(counts_h, np.vstack(sites_h))
+                if counts_h.size
+                else np.vstack(sites_h)
+            )
+            counts_d = (
+                np.maximum(counts_d, np.vstack(sites_d))
+                if counts_d.size
+                else np.vstack(sites_d)
+            )
         region_indicators = air_indicators(region_hourly, daily_means=region_daily)
         for mode, starts, statuses, first, counts in (
             (AqiMode.HOURLY, hour_list, statuses_h, 24, counts_h),
@@ -156,7 +171,15 @@ def evaluate_air(
                 first=first,
                 standard=standard,
             )
+            present = counts_h > 0 if mode == AqiMode.HOURLY else None
             aqi_rows += aqi_value_rows(
-                SubjectKind.REGION, region_ids, blocks, starts, statuses, counts, now
+                SubjectKind.REGION,
+                region_ids,
+                blocks,
+                starts,
+                statuses,
+                counts,
+                now,
+                present,
             )
     return aggregates, aqi_rows

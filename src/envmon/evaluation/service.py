@@ -1,0 +1,424 @@
+"""Reads of the derived layers: latest values, series with validity and AQI, region AQI,
+water class per section, rankings, exceedances. Times are shown in Beijing time; hourly
+values carry their hour-ending label (the value shown at 16:00 covers 15:00–16:00)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from envmon.errors import NotFoundError, ValidationError
+from envmon.evaluation.grid import beijing_midnight
+from envmon.evaluation.models import (
+    Aggregate,
+    AqiValue,
+    Exceedance,
+    Period,
+    SubjectKind,
+)
+from envmon.indices import water
+from envmon.indices.aqi import LEVELS
+from envmon.registry.enums import Element, RegionLevel
+from envmon.registry.models import Outlet, Point, Region, Station
+from envmon.registry.scope import Scope
+from envmon.timeutil import to_beijing
+
+__all__ = [
+    "WATER_ITEMS",
+    "aqi_series",
+    "exceedances",
+    "get_region_or_raise",
+    "latest_air",
+    "point_series",
+    "rankings",
+    "water_classes",
+]
+
+_STEP = {
+    Period.HOUR: timedelta(hours=1),
+    Period.MOVING_24H: timedelta(hours=1),
+    Period.MOVING_8H: timedelta(hours=1),
+}
+
+WATER_ITEMS = {
+    "w01001": "pH",
+    "w01009": "DO",
+    "w01019": "CODMn",
+    "w01018": "COD",
+    "w01017": "BOD5",
+    "w21003": "NH3N",
+    "w21011": "TP",
+    "w21001": "TN",
+    "w20111": "Hg",
+    "w20115": "Cd",
+    "w20117": "Cr6",
+    "w20119": "As",
+    "w20120": "Pb",
+    "w21016": "CN",
+    "w23002": "VolatilePhenol",
+    "w22001": "Petroleum",
+}
+"""Catalogue codes of GB 3838 items, with the item names of :mod:`envmon.indices.water`."""
+
+_MICROGRAMS = {"w20111", "w20115", "w20117", "w20119", "w20120"}  # µg/L → mg/L
+
+
+def _label(period: Period, start: datetime) -> str:
+    step = _STEP.get(period)
+    return to_beijing(start + step if step else start).isoformat()
+
+
+def _category(level: int | None) -> dict[str, Any]:
+    if not level:
+        return {"category": None, "category_en": None, "rgb": None}
+    entry = LEVELS[level - 1]
+    return {
+        "category": entry.category,
+        "category_en": entry.category_en,
+        "rgb": list(entry.rgb),
+    }
+
+
+def _aqi_json(row: AqiValue) -> dict[str, Any]:
+    return {
+        "start": row.period_start.isoformat(),
+        "label": _label(
+            Period.HOUR if row.mode == "hourly" else Period.DAY, row.period_start
+        ),
+        "standard": row.standard,
+        "aqi": row.aqi,
+        "level": row.level,
+        **_category(row.level),
+        "primary": row.primary_pollutants.split(",") if row.primary_pollutants else [],
+        "iaqi": row.iaqi,
+        "concentrations": row.concentrations,
+        "stations": row.stations,
+        "status": row.status,
+    }
+
+
+def _range(
+    start: str | None, end: str | None, default_days: int
+) -> tuple[datetime, datetime]:
+    """Parses a Beijing date or ISO instant range; defaults to the last ``default_days``."""
+    from envmon.timeutil import parse_instant
+
+    try:
+        end_at = parse_instant(end) if end else None
+        start_at = parse_instant(start) if start else None
+    except ValueError as err:
+        raise ValidationError(str(err)) from err
+    if end_at is None:
+        today = to_beijing(datetime.now().astimezone()).date()
+        end_at = beijing_midnight(today + timedelta(days=1))
+    if start_at is None:
+        start_at = end_at - timedelta(days=default_days)
+    if start_at >= end_at:
+        msg = f"start {start} is not before end {end}"
+        raise ValidationError(msg)
+    if end_at - start_at > timedelta(days=400):
+        msg = "a range may span at most 400 days"
+        raise ValidationError(msg)
+    return start_at, end_at
+
+
+def point_series(
+    *,
+    session: Session,
+    point: Point,
+    parameter: str,
+    period: str = "hour",
+    start: str | None = None,
+    end: str | None = None,
+) -> dict[str, Any]:
+    """One point's derived values of one parameter, oldest first, with validity, the
+    count behind it, the corrected value and amount (outlets), and status."""
+    try:
+        chosen = Period(period)
+    except ValueError as err:
+        known = ", ".join(p.value for p in Period)
+        msg = f"unknown period {period!r}; known: {known}"
+        raise ValidationError(msg) from err
+    start_at, end_at = _range(start, end, 30)
+    rows = session.execute(
+        select(
+            Aggregate.period_start,
+            Aggregate.value,
+            Aggregate.corrected_value,
+            Aggregate.amount,
+            Aggregate.count,
+            Aggregate.valid,
+            Aggregate.status,
+        )
+        .where(
+            Aggregate.point_id == point.id,
+            Aggregate.parameter_code == parameter,
+            Aggregate.period == chosen,
+            Aggregate.period_start >= start_at,
+            Aggregate.period_start < end_at,
+        )
+        .order_by(Aggregate.period_start)
+    ).all()
+    return {
+        "point": point.mn or point.name,
+        "name": point.name,
+        "parameter": parameter,
+        "period": chosen.value,
+        "values": [
+            {
+                "start": at.isoformat(),
+                "label": _label(chosen, at),
+                "value": value,
+                "corrected_value": corrected,
+                "amount": amount,
+                "count": count,
+                "valid": valid,
+                "status": status,
+            }
+            for at, value, corrected, amount, count, valid, status in rows
+        ],
+    }
+
+
+def aqi_series(
+    *,
+    session: Session,
+    kind: SubjectKind,
+    subject_id: int,
+    mode: str = "hourly",
+    start: str | None = None,
+    end: str | None = None,
+) -> list[dict[str, Any]]:
+    """Hourly or daily AQI of a station or region over a range, oldest first."""
+    if mode not in ("hourly", "daily"):
+        msg = f"unknown mode {mode!r}; known: hourly, daily"
+        raise ValidationError(msg)
+    start_at, end_at = _range(start, end, 30 if mode == "hourly" else 365)
+    rows = session.scalars(
+        select(AqiValue)
+        .where(
+            AqiValue.subject_kind == kind,
+            AqiValue.subject_id == subject_id,
+            AqiValue.mode == mode,
+            AqiValue.period_start >= start_at,
+            AqiValue.period_start < end_at,
+        )
+        .order_by(AqiValue.period_start)
+    )
+    return [_aqi_json(row) for row in rows]
+
+
+def latest_air(*, session: Session, scope: Scope) -> list[dict[str, Any]]:
+    """Every air station in scope with its latest hourly AQI and the concentrations of
+    that hour (one query for the latest hour per station, one for the rows)."""
+    stations = select(Station.id, Station.code, Station.name, Station.lon, Station.lat)
+    stations = stations.where(Station.element == Element.AIR)
+    if scope.region_path is not None:
+        stations = stations.join(Region, Region.id == Station.region_id).where(
+            Region.path.startswith(scope.region_path, autoescape=True)
+        )
+    found = {row.id: row for row in session.execute(stations)}
+    if not found:
+        return []
+    newest = (
+        select(AqiValue.subject_id, func.max(AqiValue.period_start).label("at"))
+        .where(
+            AqiValue.subject_kind == SubjectKind.POINT,
+            AqiValue.mode == "hourly",
+            AqiValue.subject_id.in_(list(found)),
+        )
+        .group_by(AqiValue.subject_id)
+        .subquery()
+    )
+    rows = session.scalars(
+        select(AqiValue)
+        .join(
+            newest,
+            (AqiValue.subject_id == newest.c.subject_id)
+            & (AqiValue.period_start == newest.c.at),
+        )
+        .where(AqiValue.subject_kind == SubjectKind.POINT, AqiValue.mode == "hourly")
+    )
+    latest = {row.subject_id: _aqi_json(row) for row in rows}
+    return [
+        {
+            "code": station.code,
+            "name": station.name,
+            "lon": station.lon,
+            "lat": station.lat,
+            "latest": latest.get(station_id),
+        }
+        for station_id, station in sorted(found.items(), key=lambda item: item[1].code)
+    ]
+
+
+def get_region_or_raise(*, session: Session, scope: Scope, code: str) -> Region:
+    """A region by its code, within the caller's scope."""
+    region = session.scalar(select(Region).where(Region.code == code))
+    if region is None or (
+        scope.region_path is not None and not region.path.startswith(scope.region_path)
+    ):
+        msg = f"no region with code {code!r}"
+        raise NotFoundError(msg)
+    return region
+
+
+def water_classes(*, session: Session, scope: Scope, day: date) -> list[dict[str, Any]]:
+    """GB 3838 class of every surface-water station in scope from its daily means of
+    ``day`` (µg/L items converted to mg/L), with limiting items, main pollutants, CWQI."""
+    query = select(Station).where(Station.element == Element.SURFACE_WATER)
+    if scope.region_path is not None:
+        query = query.join(Region, Region.id == Station.region_id).where(
+            Region.path.startswith(scope.region_path, autoescape=True)
+        )
+    sections = list(session.scalars(query.order_by(Station.code)))
+    if not sections:
+        return []
+    rows = session.execute(
+        select(Aggregate.point_id, Aggregate.parameter_code, Aggregate.value).where(
+            Aggregate.point_id.in_([s.id for s in sections]),
+            Aggregate.period == Period.DAY,
+            Aggregate.period_start == beijing_midnight(day),
+            Aggregate.parameter_code.in_(list(WATER_ITEMS)),
+            Aggregate.valid.is_(True),
+        )
+    )
+    values: dict[int, dict[str, float]] = defaultdict(dict)
+    for point_id, code, value in rows:
+        if value is None:
+            continue
+        values[point_id][WATER_ITEMS[code]] = (
+            value / 1000 if code in _MICROGRAMS else value
+        )
+    result = []
+    for section in sections:
+        measured = values.get(section.id)
+        assessment = (
+            water.assess(measured, waterbody=section.waterbody or "river").as_json()
+            if measured
+            else None
+        )
+        result.append(
+            {
+                "code": section.code,
+                "name": section.name,
+                "waterbody": section.waterbody or "river",
+                "day": day.isoformat(),
+                "assessment": assessment,
+            }
+        )
+    return result
+
+
+def rankings(
+    *,
+    session: Session,
+    scope: Scope,
+    level: str = "county",
+    start: str | None = None,
+    end: str | None = None,
+) -> list[dict[str, Any]]:
+    """Regions of ``level`` ranked best first by their mean daily AQI over the range, with
+    the share of good days (AQI ≤ 100) and each pollutant's mean daily concentration."""
+    try:
+        chosen = RegionLevel(level)
+    except ValueError as err:
+        msg = f"unknown region level {level!r}"
+        raise ValidationError(msg) from err
+    start_at, end_at = _range(start, end, 30)
+    regions = select(Region).where(Region.level == chosen)
+    if scope.region_path is not None:
+        regions = regions.where(
+            Region.path.startswith(scope.region_path, autoescape=True)
+        )
+    by_id = {r.id: r for r in session.scalars(regions)}
+    rows = session.scalars(
+        select(AqiValue).where(
+            AqiValue.subject_kind == SubjectKind.REGION,
+            AqiValue.mode == "daily",
+            AqiValue.subject_id.in_(list(by_id)),
+            AqiValue.period_start >= start_at,
+            AqiValue.period_start < end_at,
+        )
+    )
+    days: dict[int, list[AqiValue]] = defaultdict(list)
+    for found_row in rows:
+        days[found_row.subject_id].append(found_row)
+    table: list[dict[str, Any]] = []
+    for region_id, values in days.items():
+        aqis = np.array([v.aqi for v in values if v.aqi is not None], dtype=float)
+        means: dict[str, float | None] = {}
+        for name in (
+            "so2_24h",
+            "no2_24h",
+            "co_24h",
+            "pm10_24h",
+            "pm25_24h",
+            "o3_8h_max",
+        ):
+            found = [v.concentrations[name] for v in values if name in v.concentrations]
+            means[name] = round(float(np.mean(found)), 3) if found else None
+        table.append(
+            {
+                "code": by_id[region_id].code,
+                "name": by_id[region_id].name,
+                "days": len(values),
+                "mean_aqi": round(float(aqis.mean()), 1) if aqis.size else None,
+                "good_days": int((aqis <= 100).sum()),
+                "good_rate": round(float((aqis <= 100).mean()), 4)
+                if aqis.size
+                else None,
+                "concentrations": means,
+            }
+        )
+    table.sort(key=lambda r: (r["mean_aqi"] is None, r["mean_aqi"] or 0.0))
+    for rank, row in enumerate(table, 1):
+        row["rank"] = rank
+    return table
+
+
+def exceedances(
+    *,
+    session: Session,
+    scope: Scope,
+    start: str | None = None,
+    end: str | None = None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """Hourly permit exceedances of the outlets in scope, newest first."""
+    start_at, end_at = _range(start, end, 7)
+    query = (
+        select(Exceedance, Point.mn, Point.name)
+        .join(Point, Point.id == Exceedance.point_id)
+        .where(Exceedance.period_start >= start_at, Exceedance.period_start < end_at)
+        .order_by(Exceedance.period_start.desc())
+        .limit(min(max(limit, 1), 10_000))
+    )
+    if scope.region_path is not None:
+        query = query.join(Region, Region.id == Point.region_id).where(
+            Region.path.startswith(scope.region_path, autoescape=True)
+        )
+    if scope.enterprise_id is not None:
+        own = select(Outlet.id).where(Outlet.enterprise_id == scope.enterprise_id)
+        query = query.where(Point.id.in_(own))
+    return [
+        {
+            "mn": mn,
+            "name": name,
+            "parameter": row.parameter_code,
+            "start": row.period_start.isoformat(),
+            "label": _label(Period.HOUR, row.period_start),
+            "value": row.value,
+            "limit": row.limit_value,
+            "lower_limit": row.lower_value,
+            "multiple": round(row.multiple, 4),
+            "corrected": row.corrected,
+            "status": row.status,
+        }
+        for row, mn, name in session.execute(query)
+    ]
