@@ -165,3 +165,108 @@ def ingest_command(
     if ceiling is not None:
         table.add_row("ceiling: bare COPY of the same rows", f"{ceiling:,.0f} frames/s")
     console.print(table)
+
+
+@app.command("evaluation")
+@handle_errors
+def evaluation_command(
+    database_url: str = typer.Option(
+        ...,
+        help="an EMPTY PostgreSQL database (the benchmark loads ~17M rows per month)",
+    ),
+    stations: int = typer.Option(
+        100, min=1, help="air stations (hourly, 6 pollutants)"
+    ),
+    outlets: int = typer.Option(
+        50, min=1, help="flue-gas outlets (minute, 8 parameters)"
+    ),
+    days: int = typer.Option(
+        30, min=1, help="days of minute and hourly data recomputed"
+    ),
+    air_days: int = typer.Option(
+        0, min=0, help="extra days of air data before them, for the read latencies"
+    ),
+    repeats: int = typer.Option(
+        2, min=1, help="timed recomputations (median reported)"
+    ),
+) -> None:
+    """Recompute a city's raw data into every aggregate and index; read latencies."""
+    import statistics
+    from datetime import date
+
+    from envmon.bench import evaluation as bench
+    from envmon.bootstrap import migrate
+    from envmon.evaluation import service
+    from envmon.evaluation.models import SubjectKind
+    from envmon.registry.models import Station
+    from envmon.registry.scope import Scope
+    from envmon.storage.db import make_session_factory
+
+    engine = create_engine_for(database_url)
+    migrate(engine)
+    factory = make_session_factory(engine)
+    first = date(2016, 3, 1) + timedelta(days=air_days)
+    city = bench.build_city(factory, stations, outlets)
+    air_rows = bench.load_air(engine, city, date(2016, 3, 1), air_days + days)
+    minute_rows = bench.load_outlet_minutes(engine, city, first, days)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE")
+    if air_days:
+        bench.time_recompute(factory, date(2016, 3, 1), air_days)
+    timings = []
+    summary = None
+    for _ in range(repeats):
+        seconds, summary = bench.time_recompute(factory, first, days)
+        timings.append(seconds)
+    assert summary is not None
+    with factory() as session:
+        first_station = session.get(Station, city.stations[0])
+        code = first_station.code if first_station else "?"
+    last = first + timedelta(days=days)
+    queries = {
+        "latest values of all stations": lambda s: service.latest_air(
+            session=s, scope=Scope()
+        ),
+        "one station: 30-day hourly series + AQI": lambda s: (
+            service.point_series(
+                session=s,
+                point=s.get(Station, city.stations[0]),
+                parameter="a34004",
+                start=(last - timedelta(days=30)).isoformat(),
+                end=last.isoformat(),
+            ),
+            service.aqi_series(
+                session=s,
+                kind=SubjectKind.POINT,
+                subject_id=city.stations[0],
+                start=(last - timedelta(days=30)).isoformat(),
+                end=last.isoformat(),
+            ),
+        ),
+        "city daily AQI for a year": lambda s: service.aqi_series(
+            session=s,
+            kind=SubjectKind.REGION,
+            subject_id=city.city_id,
+            mode="daily",
+            start=(last - timedelta(days=365)).isoformat(),
+            end=last.isoformat(),
+        ),
+    }
+    latencies = bench.query_latencies(factory, queries)
+    table = Table(title=f"evaluation benchmark (PostgreSQL; station {code})")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row(
+        "raw rows: air hourly / outlet minute", f"{air_rows:,} / {minute_rows:,}"
+    )
+    table.add_row(
+        f"recompute {days} days, all points (median of {repeats})",
+        f"{statistics.median(timings):.1f} s ({', '.join(f'{t:.1f}' for t in timings)})",
+    )
+    table.add_row(
+        "  rows written: aggregates / AQI values",
+        f"{summary.aggregates:,} / {summary.aqi_values:,}",
+    )
+    for name, (median, p95) in latencies.items():
+        table.add_row(f"read: {name} (median / p95)", f"{median:.1f} / {p95:.1f} ms")
+    console.print(table)
