@@ -118,6 +118,9 @@ def demo(
     table.add_row(
         "小时数据 hourly values", f"{summary.measurements:,} ({span} Beijing)"
     )
+    table.add_row(
+        "AQI 值 AQI values (stations, districts, city)", f"{summary.aqi_values:,}"
+    )
     for username, password, role in summary.users:
         table.add_row(f"登录 login ({role})", f"{username} / {password}")
     console.print(table)
@@ -127,7 +130,8 @@ def demo(
     console.print(
         f"打开 open {base}/ — API docs {base}/docs (Authorize with a login above); "
         "example: "
-        f"{base}/api/v1/stations/1003A/series?parameter=a34004&start=2016-12-01&end=2016-12-03",
+        f"{base}/api/v1/stations/1003A/series?parameter=a34004&start=2016-12-01&end=2016-12-03, "
+        f"{base}/api/v1/public/regions/110100/aqi?start=2016-12-01&end=2017-01-01",
         markup=False,
         soft_wrap=True,
     )

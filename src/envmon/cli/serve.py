@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
 from typing import Any
 
 import typer
@@ -14,10 +15,36 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from envmon.api import create_app
 from envmon.bootstrap import open_database
-from envmon.cli.common import console, handle_errors
+from envmon.cli.common import console, err_console, handle_errors
 from envmon.config import get_settings
-from envmon.ingest.bus import InProcessBus
+from envmon.evaluation import flows
+from envmon.ingest.bus import IngestedEvent, InProcessBus
 from envmon.ingest.gateway import Gateway, GatewayConfig
+from envmon.storage.db import session_scope
+
+
+async def evaluate_changes(
+    events: asyncio.Queue[IngestedEvent],
+    factory: sessionmaker[Session],
+    settle_s: float = 5.0,
+) -> None:
+    """Recomputes derived values after committed batches: waits for one, lets more
+    arrive for ``settle_s`` seconds, then consumes the change marks (in a worker thread,
+    so the gateway's loop never waits on it)."""
+
+    def run() -> None:
+        with session_scope(factory) as session:
+            flows.process_changes(session=session, now=datetime.now(UTC))
+
+    while True:
+        await events.get()
+        await asyncio.sleep(settle_s)
+        while not events.empty():
+            events.get_nowait()
+        try:
+            await asyncio.to_thread(run)
+        except Exception as err:  # noqa: BLE001 - keep evaluating; the marks stay queued
+            err_console.print(f"evaluation failed, will retry: {err}", markup=False)
 
 
 async def run_platform(
@@ -38,12 +65,15 @@ async def run_platform(
     gateway = None
     task = None
     extra: asyncio.Task[object] | None = None
+    evaluator: asyncio.Task[None] | None = None
     if gateway_port is not None:
+        bus = InProcessBus()
         gateway = Gateway(
-            factory, GatewayConfig(host=gateway_host, port=gateway_port), InProcessBus()
+            factory, GatewayConfig(host=gateway_host, port=gateway_port), bus
         )
         await gateway.start()
         task = asyncio.create_task(gateway.serve_forever())
+        evaluator = asyncio.create_task(evaluate_changes(bus.subscribe(), factory))
         console.print(f"HJ 212 gateway on {gateway_host}:{gateway.port}", markup=False)
         if traffic is not None:
             extra = asyncio.create_task(traffic(gateway.port))
@@ -53,6 +83,10 @@ async def run_platform(
     try:
         await server.serve()
     finally:
+        if evaluator is not None:
+            evaluator.cancel()
+            with contextlib.suppress(BaseException):
+                await evaluator
         if extra is not None:
             extra.cancel()
             with contextlib.suppress(BaseException):

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from envmon.bootstrap import migrate
+from envmon.evaluation import flows
 from envmon.ingest import service as ingest
 from envmon.ledger.flows import publish_line, sign_tree_head
 from envmon.ledger.signing import KeyPair
@@ -70,6 +71,7 @@ class DemoSummary:
     first_hour: datetime | None
     last_hour: datetime | None
     users: tuple[tuple[str, str, str], ...]
+    aqi_values: int = 0
 
 
 def _station_records() -> list[dict[str, Any]]:
@@ -163,6 +165,10 @@ def build_demo(
     report("registry", 1, 1)
     created_users = _add_users(factory, now)
     loaded, first, last = _load_air(factory, now, report, air_days)
+    report("evaluation", 0, 1)
+    with session_scope(factory) as session:
+        evaluated = flows.process_changes(session=session, now=now)
+    report("evaluation", 1, 1)
     if ledger_key is not None:
         with session_scope(factory) as session:
             head = sign_tree_head(session=session, key=ledger_key, now=now)
@@ -178,6 +184,7 @@ def build_demo(
         first_hour=first,
         last_hour=last,
         users=created_users,
+        aqi_values=evaluated.aqi_values,
     )
 
 
