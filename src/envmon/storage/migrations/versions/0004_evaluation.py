@@ -31,8 +31,12 @@ def upgrade() -> None:
             "city_assessment", sa.Boolean(), nullable=False, server_default=sa.false()
         ),
     )
-    op.add_column("stations", sa.Column("waterbody", sa.String(length=8), nullable=True))
-    op.add_column("stations", sa.Column("noise_zone", sa.String(length=4), nullable=True))
+    op.add_column(
+        "stations", sa.Column("waterbody", sa.String(length=8), nullable=True)
+    )
+    op.add_column(
+        "stations", sa.Column("noise_zone", sa.String(length=4), nullable=True)
+    )
     op.create_table(
         "change_marks",
         sa.Column("id", BIG_ID, nullable=False),
