@@ -81,6 +81,7 @@ AQI_COLUMNS: Final = (
     "iaqi",
     "concentrations",
     "stations",
+    "publishable",
     "status",
     "computed_at",
 )

@@ -48,8 +48,10 @@ def epoch_hours(column: Any, dialect: str) -> ColumnElement[Any]:
     """SQL for whole hours since the Unix epoch of a UTC timestamp column."""
     if dialect == "postgresql":
         return cast(func.floor(func.extract("epoch", column) / 3600), Integer)
-    # SQLite keeps UTC timestamps as text; strftime('%s') reads them as UTC.
-    return cast(func.strftime("%s", column), Integer) / 3600
+    # SQLite keeps UTC timestamps as text; strftime('%s') reads them as UTC. The raw "/"
+    # operator keeps SQLite's integer division (SQLAlchemy's "/" would make it true
+    # division, one group per minute).
+    return cast(func.strftime("%s", column), Integer).op("/")(3600)
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,9 @@ class AqiValue(Base):
     iaqi: Mapped[dict[str, int]] = mapped_column(JSON)
     concentrations: Mapped[dict[str, Any]] = mapped_column(JSON)
     stations: Mapped[int] = mapped_column(SmallInteger)
+    # HJ 633-2026 §5.3: with an indicator missing the AQI is published only above 100
+    # (else "NA" with the single-pollutant values); always true under HJ 633-2012.
+    publishable: Mapped[bool] = mapped_column(Boolean)
     status: Mapped[ResultStatus] = mapped_column(enum_column(ResultStatus, 12))
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

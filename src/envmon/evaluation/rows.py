@@ -135,6 +135,7 @@ def aqi_value_rows(
                             if v[i, offset] == v[i, offset]
                         },
                         1 if station_counts is None else int(station_counts[i, column]),
+                        bool(result.publishable[i, offset]),
                         statuses[column],
                         now,
                     )

@@ -98,6 +98,7 @@ def _aqi_json(row: AqiValue) -> dict[str, Any]:
         "iaqi": row.iaqi,
         "concentrations": row.concentrations,
         "stations": row.stations,
+        "publishable": row.publishable,
         "status": row.status,
     }
 

@@ -92,6 +92,7 @@ def upgrade() -> None:
         sa.Column("iaqi", sa.JSON(), nullable=False),
         sa.Column("concentrations", sa.JSON(), nullable=False),
         sa.Column("stations", sa.SmallInteger(), nullable=False),
+        sa.Column("publishable", sa.Boolean(), nullable=False),
         _status(),
         sa.Column("computed_at", WHEN, nullable=False),
         sa.PrimaryKeyConstraint(
