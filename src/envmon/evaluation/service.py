@@ -21,7 +21,7 @@ from envmon.evaluation.models import (
     Period,
     SubjectKind,
 )
-from envmon.indices import water
+from envmon.indices import aggregation, water
 from envmon.indices.aqi import LEVELS
 from envmon.registry.enums import Element, RegionLevel
 from envmon.registry.models import Outlet, Point, Region, Station
@@ -30,6 +30,7 @@ from envmon.timeutil import to_beijing
 
 __all__ = [
     "WATER_ITEMS",
+    "air_statistics",
     "aqi_series",
     "exceedances",
     "get_region_or_raise",
@@ -423,3 +424,82 @@ def exceedances(
         }
         for row, mn, name in session.execute(query)
     ]
+
+
+_DAILY_OF = {
+    "so2": "so2_24h",
+    "no2": "no2_24h",
+    "co": "co_24h",
+    "pm10": "pm10_24h",
+    "pm25": "pm25_24h",
+    "o3": "o3_8h_max",
+}
+
+
+def air_statistics(
+    *,
+    session: Session,
+    kind: SubjectKind,
+    subject_id: int,
+    year: int,
+    month: int | None = None,
+) -> dict[str, Any]:
+    """Annual (or monthly) statistics of a station or region as GB 3095 compares them:
+    means and the HJ 663 percentiles of daily values (SO2, NO2 98th; PM 95th; CO 95th;
+    O3 90th of the MDA8), each with its valid days and whether the coverage rule is met
+    (≥ 324 days a year and ≥ 27 a month, 25 in February)."""
+    first = date(year, month or 1, 1)
+    last = (
+        date(year + 1, 1, 1)
+        if month is None or month == 12
+        else date(year, month + 1, 1)
+    )
+    if month is not None and not 1 <= month <= 12:
+        msg = f"month {month} is not 1..12"
+        raise ValidationError(msg)
+    rows = session.execute(
+        select(AqiValue.period_start, AqiValue.concentrations).where(
+            AqiValue.subject_kind == kind,
+            AqiValue.subject_id == subject_id,
+            AqiValue.mode == "daily",
+            AqiValue.period_start >= beijing_midnight(first),
+            AqiValue.period_start < beijing_midnight(last),
+        )
+    ).all()
+    days = (last - first).days
+    dates = np.arange(
+        np.datetime64(first.isoformat()), np.datetime64(last.isoformat())
+    ).astype("datetime64[D]")
+    series = {name: np.full(days, np.nan) for name in _DAILY_OF.values()}
+    for start, concentrations in rows:
+        index = (to_beijing(start).date() - first).days
+        for name, value in concentrations.items():
+            if name in series and 0 <= index < days:
+                series[name][index] = value
+    result: dict[str, Any] = {}
+    for pollutant, statistics in aggregation.ANNUAL_STATISTICS.items():
+        values = series[_DAILY_OF[pollutant]]
+        for statistic in statistics:
+            found = aggregation.period_statistics(
+                values,
+                dates,
+                statistic=statistic.statistic,
+                percentile=statistic.percentile,
+                period="year" if month is None else "month",
+            )
+            name = (
+                f"{pollutant}_mean"
+                if statistic.statistic == "mean"
+                else f"{pollutant}_p{statistic.percentile:g}"
+            )
+            value = float(found.value)
+            result[name] = {
+                "value": None if value != value else round(value, 3),
+                "valid_days": int(found.valid_days),
+                "coverage_met": bool(found.valid),
+            }
+    return {
+        "period": f"{year}" if month is None else f"{year}-{month:02d}",
+        "days": days,
+        "statistics": result,
+    }

@@ -96,6 +96,44 @@ def region_aqi(
     )
 
 
+@router.get("/regions/{code}/statistics")
+def region_statistics(
+    session: SessionDep,
+    scope: ScopeDep,
+    code: str,
+    year: int,
+    month: int | None = None,
+) -> dict[str, Any]:
+    """Annual or monthly GB 3095 statistics (means, percentiles, coverage) of a region."""
+    region = service.get_region_or_raise(session=session, scope=scope, code=code)
+    return service.air_statistics(
+        session=session,
+        kind=SubjectKind.REGION,
+        subject_id=region.id,
+        year=year,
+        month=month,
+    )
+
+
+@router.get("/stations/{code}/statistics")
+def station_statistics(
+    session: SessionDep,
+    scope: ScopeDep,
+    code: str,
+    year: int,
+    month: int | None = None,
+) -> dict[str, Any]:
+    """Annual or monthly GB 3095 statistics (means, percentiles, coverage) of a station."""
+    station = registry.get_station_or_raise(session=session, scope=scope, code=code)
+    return service.air_statistics(
+        session=session,
+        kind=SubjectKind.POINT,
+        subject_id=station.id,
+        year=year,
+        month=month,
+    )
+
+
 @router.get("/enterprises/{credit_code}/outlets/{outlet}/series")
 def outlet_series(
     session: SessionDep,
