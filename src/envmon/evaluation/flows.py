@@ -149,6 +149,9 @@ class RecomputeSummary:
 class _PointInfo:
     id: int
     is_air_station: bool
+    # Water stations measure every few hours (4-hourly is common): a day's mean counts
+    # with any valid value rather than GB 3095's 20 hours (no national rule read).
+    sparse_daily: bool
     is_outlet: bool
     region_path: str
     city_assessment: bool
@@ -216,6 +219,8 @@ def _point_infos(
         _PointInfo(
             id=row[0],
             is_air_station=row[3] == Element.AIR,
+            sparse_daily=row[3]
+            in (Element.SURFACE_WATER, Element.DRINKING_WATER, Element.GROUNDWATER),
             is_outlet=row[1] == "outlet",
             region_path=row[2],
             city_assessment=bool(row[4]),
@@ -414,7 +419,13 @@ def _run(
         if (s.id, code) in grid.index
     ]
     generic = [k for k in grid.keys if k not in handled] + air_hourly
-    aggregates += _generic_rows(grid, generic, window, finalized, now)
+    sparse = {p.id for p in infos if p.sparse_daily}
+    aggregates += _generic_rows(
+        grid, [k for k in generic if k[0] not in sparse], window, finalized, now
+    )
+    aggregates += _generic_rows(
+        grid, [k for k in generic if k[0] in sparse], window, finalized, now, 1
+    )
     _replace(
         session,
         [p.id for p in infos],

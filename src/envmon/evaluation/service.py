@@ -21,7 +21,7 @@ from envmon.evaluation.models import (
     Period,
     SubjectKind,
 )
-from envmon.indices import aggregation, water
+from envmon.indices import aggregation, noise, water
 from envmon.indices.aqi import LEVELS
 from envmon.registry.enums import Element, RegionLevel
 from envmon.registry.models import Outlet, Point, Region, Station
@@ -35,9 +35,11 @@ __all__ = [
     "exceedances",
     "get_region_or_raise",
     "latest_air",
+    "noise_levels",
     "point_series",
     "rankings",
     "water_classes",
+    "water_rankings",
 ]
 
 _STEP = {
@@ -503,3 +505,123 @@ def air_statistics(
         "days": days,
         "statistics": result,
     }
+
+
+NOISE_CODES = ("Leq", "LA")
+"""Hourly noise parameters evaluated, in order of preference: the hourly equivalent level,
+else the A-weighted level."""
+
+
+def noise_levels(*, session: Session, scope: Scope, day: date) -> list[dict[str, Any]]:
+    """Day level Ld (06–22) and night level Ln (22–06 of the next morning) of every noise
+    station in scope, energy-averaged from its hourly values, judged against its
+    functional zone (GB 3096-2008 Table 1)."""
+    query = select(Station).where(Station.element == Element.NOISE)
+    if scope.region_path is not None:
+        query = query.join(Region, Region.id == Station.region_id).where(
+            Region.path.startswith(scope.region_path, autoescape=True)
+        )
+    stations = list(session.scalars(query.order_by(Station.code)))
+    if not stations:
+        return []
+    start = beijing_midnight(day) + timedelta(hours=noise.DAY_START_HOUR)
+    rows = session.execute(
+        select(
+            Aggregate.point_id,
+            Aggregate.parameter_code,
+            Aggregate.period_start,
+            Aggregate.value,
+        ).where(
+            Aggregate.point_id.in_([s.id for s in stations]),
+            Aggregate.parameter_code.in_(NOISE_CODES),
+            Aggregate.period == Period.HOUR,
+            Aggregate.valid.is_(True),
+            Aggregate.period_start >= start,
+            Aggregate.period_start < start + timedelta(days=1),
+        )
+    )
+    found: dict[tuple[int, str], list[tuple[int, float]]] = defaultdict(list)
+    for point_id, code, at, value in rows:
+        if value is not None:
+            found[(point_id, code)].append((to_beijing(at).hour, value))
+    result = []
+    for station in stations:
+        hourly = next(
+            (found[(station.id, c)] for c in NOISE_CODES if found.get((station.id, c))),
+            [],
+        )
+        levels: tuple[float, float] | None = None
+        if hourly:
+            hours, values = zip(*hourly, strict=True)
+            levels = noise.day_night_levels(list(values), list(hours))
+        day_leq = None if levels is None or levels[0] != levels[0] else levels[0]
+        night_leq = None if levels is None or levels[1] != levels[1] else levels[1]
+        result.append(
+            {
+                "code": station.code,
+                "name": station.name,
+                "zone": station.noise_zone,
+                "day": day.isoformat(),
+                "hours": len(hourly),
+                "assessment": noise.assess_noise(
+                    day_leq, night_leq, zone=station.noise_zone
+                ).as_json()
+                if station.noise_zone and (day_leq is not None or night_leq is not None)
+                else None,
+            }
+        )
+    return result
+
+
+def water_rankings(
+    *,
+    session: Session,
+    scope: Scope,
+    start: str | None = None,
+    end: str | None = None,
+) -> list[dict[str, Any]]:
+    """Surface-water sections ranked best first by the CWQI of their period-mean
+    concentrations (城市地表水环境质量排名技术规定), with the class of those means."""
+    start_at, end_at = _range(start, end, 30)
+    query = select(Station).where(Station.element == Element.SURFACE_WATER)
+    if scope.region_path is not None:
+        query = query.join(Region, Region.id == Station.region_id).where(
+            Region.path.startswith(scope.region_path, autoescape=True)
+        )
+    sections = {s.id: s for s in session.scalars(query)}
+    if not sections:
+        return []
+    rows = session.execute(
+        select(Aggregate.point_id, Aggregate.parameter_code, func.avg(Aggregate.value))
+        .where(
+            Aggregate.point_id.in_(list(sections)),
+            Aggregate.period == Period.DAY,
+            Aggregate.valid.is_(True),
+            Aggregate.parameter_code.in_(list(WATER_ITEMS)),
+            Aggregate.period_start >= start_at,
+            Aggregate.period_start < end_at,
+        )
+        .group_by(Aggregate.point_id, Aggregate.parameter_code)
+    )
+    means: dict[int, dict[str, float]] = defaultdict(dict)
+    for point_id, code, value in rows:
+        if value is not None:
+            scale = 1000 if code in _MICROGRAMS else 1
+            means[point_id][WATER_ITEMS[code]] = float(value) / scale
+    table: list[dict[str, Any]] = []
+    for point_id, values in means.items():
+        section = sections[point_id]
+        assessment = water.assess(values, waterbody=section.waterbody or "river")
+        table.append(
+            {
+                "code": section.code,
+                "name": section.name,
+                "cwqi": round(float(assessment.cwqi), 4),
+                "class": assessment.water_class.label,
+                "items": sorted(values),
+            }
+        )
+    table.sort(key=lambda r: r["cwqi"])
+    for rank, row in enumerate(table, 1):
+        row["rank"] = rank
+    return table

@@ -169,6 +169,24 @@ def water_classes(
     return service.water_classes(session=session, scope=scope, day=day)
 
 
+@router.get("/water/rankings")
+def water_rankings(
+    session: SessionDep, scope: ScopeDep, start: Start = None, end: End = None
+) -> list[dict[str, Any]]:
+    """Surface-water sections ranked by the CWQI of their period means."""
+    return service.water_rankings(session=session, scope=scope, start=start, end=end)
+
+
+@router.get("/noise")
+def noise_levels(
+    session: SessionDep,
+    scope: ScopeDep,
+    day: Annotated[date, Query(description="Beijing calendar day")],
+) -> list[dict[str, Any]]:
+    """Day and night levels of each noise station against its functional zone."""
+    return service.noise_levels(session=session, scope=scope, day=day)
+
+
 @router.get("/rankings")
 def rankings(
     session: SessionDep,
