@@ -82,7 +82,12 @@ class Aggregate(Base):
     """
 
     __tablename__ = "aggregates"
-    __table_args__ = (Index("ix_aggregates_period_start", "period", "period_start"),)
+    __table_args__ = (
+        Index("ix_aggregates_period_start", "period", "period_start"),
+        # A recomputation replaces a point's rows over a time range, whatever the
+        # parameter and period: without this index that is a scan of all its rows.
+        Index("ix_aggregates_point_start", "point_id", "period_start"),
+    )
 
     point_id: Mapped[int] = mapped_column(ForeignKey(Point.id), primary_key=True)
     parameter_code: Mapped[str] = mapped_column(

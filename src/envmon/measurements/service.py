@@ -18,6 +18,10 @@ from envmon.timeutil import parse_instant, to_beijing
 __all__ = ["INTERVAL", "add_many", "mark_changed", "series"]
 
 CHANGE_MARKS = cast(Table, ChangeMark.__table__)
+UNCHECKED = 2
+"""QARTOD "not evaluated": every value's QC flag until the quality engine has run."""
+VALID_FLAGS = frozenset({"N"})
+"""HJ 212-2017 data flags of values that count (Table 8: N normal); others do not."""
 
 INTERVAL: dict[DataKind, timedelta | None] = {
     DataKind.REALTIME: None,
@@ -120,6 +124,10 @@ def series(
                 "label": to_beijing(label).isoformat(),
                 "value": value,
                 "device_flag": flag,
+                # The validated layer: the device flag decides for now; automatic QC
+                # (QARTOD scale, 2 = not evaluated) joins it with the quality engine.
+                "qc_flag": UNCHECKED,
+                "valid": value is not None and (flag is None or flag in VALID_FLAGS),
             }
         )
     return {

@@ -79,6 +79,9 @@ def upgrade() -> None:
     op.create_index(
         "ix_aggregates_period_start", "aggregates", ["period", "period_start"]
     )
+    op.create_index(
+        "ix_aggregates_point_start", "aggregates", ["point_id", "period_start"]
+    )
     op.create_table(
         "aqi_values",
         sa.Column("subject_kind", sa.String(length=8), nullable=False),
