@@ -252,3 +252,25 @@ def test_evaluate_finalize_twice_is_refused() -> None:
     assert result.exit_code == 1
     assert "month 2016-03 is already final" in result.stderr
     assert runner.invoke(app, ["evaluate", "finalize", "2016-13"]).exit_code == 2
+
+
+@pytest.mark.usefixtures("demo_dir")
+def test_evaluate_bulletin_writes_html_and_pdf(tmp_path: Path) -> None:
+    for fmt in ("html", "pdf"):
+        out = tmp_path / f"bulletin.{fmt}"
+        result = runner.invoke(
+            app,
+            ["evaluate", "bulletin", "--region", "110100", "--month", "2016-03",
+             "--format", fmt, "-o", str(out)],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        content = out.read_bytes()
+        assert (
+            content.startswith(b"%PDF-") if fmt == "pdf" else "月报" in content.decode()
+        )
+    unknown = runner.invoke(
+        app,
+        ["evaluate", "bulletin", "--region", "999999", "--month", "2016-03",
+         "-o", str(tmp_path / "x.html")],
+    )  # fmt: skip
+    assert unknown.exit_code == 1 and "999999" in unknown.output

@@ -156,3 +156,19 @@ def test_scopes_and_public_routes(app_client: TestClient, computed: Registry) ->
     assert [c["aqi"] for c in city.json()] == [119]
     bad = app_client.get("/api/v1/public/regions/110100/aqi", params={"mode": "weekly"})
     assert bad.status_code == 422 and "weekly" in bad.text
+
+
+def test_monthly_bulletin_as_html_and_pdf(
+    app_client: TestClient, computed: Registry
+) -> None:
+    headers = auth_headers(app_client, "admin", PASSWORD)
+    url = "/api/v1/evaluation/regions/110100/bulletin"
+    page = app_client.get(url, params={"month": "2016-03"}, headers=headers)
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "环境空气质量月报" in page.text and "<svg" in page.text
+    pdf = app_client.get(
+        url, params={"month": "2016-03", "format": "pdf"}, headers=headers
+    )
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    bad = app_client.get(url, params={"month": "2016-3"}, headers=headers)
+    assert bad.status_code == 422

@@ -240,3 +240,38 @@ def finalize(
             session=session, month=first, actor=actor, now=datetime.now(UTC)
         )
     _echo_json({"month": f"{first:%Y-%m}", "rows": rows})
+
+
+class BulletinFormat(StrEnum):
+    """Output format of the monthly bulletin."""
+
+    HTML = "html"
+    PDF = "pdf"
+
+
+@evaluate_app.command("bulletin")
+@handle_errors
+def bulletin(
+    region: str = typer.Option(..., help="city (or county) code, e.g. 110100"),
+    month: datetime = typer.Option(..., formats=["%Y-%m"], help="month, YYYY-MM"),
+    output_format: BulletinFormat = typer.Option(
+        BulletinFormat.HTML, "--format", help="html or pdf"
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="file to write", dir_okay=False),
+) -> None:
+    """Write the monthly air-quality bulletin (月报) of a city as HTML or PDF."""
+    from envmon.evaluation import bulletin as bulletins
+    from envmon.evaluation import service
+    from envmon.registry.scope import Scope
+
+    _engine, factory = open_database(get_settings())
+    with factory() as session:
+        found = service.get_region_or_raise(session=session, scope=Scope(), code=region)
+        report = bulletins.gather(
+            session=session, region=found, month=month.date(), now=datetime.now(UTC)
+        )
+    if output_format is BulletinFormat.PDF:
+        out.write_bytes(bulletins.render_pdf(report))
+    else:
+        out.write_text(bulletins.render_html(report), encoding="utf-8")
+    _echo_json({"region": region, "month": f"{month:%Y-%m}", "file": str(out)})

@@ -6,9 +6,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import HTMLResponse
 
-from envmon.api.deps import ScopeDep, SessionDep
+from envmon.api.deps import NowDep, ScopeDep, SessionDep
+from envmon.errors import ValidationError
+from envmon.evaluation import bulletin as bulletins
 from envmon.evaluation import service
 from envmon.evaluation.models import SubjectKind
 from envmon.registry import service as registry
@@ -132,6 +135,34 @@ def station_statistics(
         year=year,
         month=month,
     )
+
+
+@router.get("/regions/{code}/bulletin", response_model=None)
+def region_bulletin(
+    session: SessionDep,
+    scope: ScopeDep,
+    now: NowDep,
+    code: str,
+    month: Annotated[str, Query(description="YYYY-MM", pattern=r"^\d{4}-\d{2}$")],
+    format: Annotated[str, Query(pattern="^(html|pdf)$")] = "html",  # noqa: A002
+) -> Response:
+    """The monthly air-quality bulletin (月报) of a city or county, HTML or PDF."""
+    region = service.get_region_or_raise(session=session, scope=scope, code=code)
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError as err:
+        msg = f"month {month!r} is not YYYY-MM"
+        raise ValidationError(msg) from err
+    report = bulletins.gather(session=session, region=region, month=first, now=now)
+    if format == "pdf":
+        return Response(
+            bulletins.render_pdf(report),
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'inline; filename="bulletin-{code}-{month}.pdf"'
+            },
+        )
+    return HTMLResponse(bulletins.render_html(report))
 
 
 @router.get("/enterprises/{credit_code}/outlets/{outlet}/series")
