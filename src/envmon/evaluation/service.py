@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from envmon.errors import NotFoundError, ValidationError
@@ -47,6 +47,9 @@ _STEP = {
     Period.MOVING_24H: timedelta(hours=1),
     Period.MOVING_8H: timedelta(hours=1),
 }
+
+RECENT = timedelta(days=2)
+"""How far back the latest values of all stations are read in one query."""
 
 WATER_ITEMS = {
     "w01001": "pH",
@@ -87,7 +90,8 @@ def _category(level: int | None) -> dict[str, Any]:
     }
 
 
-def _aqi_json(row: AqiValue) -> dict[str, Any]:
+def _aqi_json(row: Any) -> dict[str, Any]:
+    """An AQI row (entity or selected columns) as the API shows it."""
     return {
         "start": row.period_start.isoformat(),
         "label": _label(
@@ -104,6 +108,22 @@ def _aqi_json(row: AqiValue) -> dict[str, Any]:
         "publishable": row.publishable,
         "status": row.status,
     }
+
+
+_AQI_COLUMNS = (
+    AqiValue.period_start,
+    AqiValue.mode,
+    AqiValue.standard,
+    AqiValue.aqi,
+    AqiValue.level,
+    AqiValue.primary_pollutants,
+    AqiValue.iaqi,
+    AqiValue.concentrations,
+    AqiValue.stations,
+    AqiValue.publishable,
+    AqiValue.status,
+)
+"""What an AQI row shows, read as plain columns (no ORM identity map for long series)."""
 
 
 def _range(
@@ -203,8 +223,8 @@ def aqi_series(
         msg = f"unknown mode {mode!r}; known: hourly, daily"
         raise ValidationError(msg)
     start_at, end_at = _range(start, end, 30 if mode == "hourly" else 365)
-    rows = session.scalars(
-        select(AqiValue)
+    rows = session.execute(
+        select(*_AQI_COLUMNS)
         .where(
             AqiValue.subject_kind == kind,
             AqiValue.subject_id == subject_id,
@@ -229,26 +249,50 @@ def latest_air(*, session: Session, scope: Scope) -> list[dict[str, Any]]:
     found = {row.id: row for row in session.execute(stations)}
     if not found:
         return []
-    newest = (
-        select(AqiValue.subject_id, func.max(AqiValue.period_start).label("at"))
-        .where(
-            AqiValue.subject_kind == SubjectKind.POINT,
-            AqiValue.mode == "hourly",
-            AqiValue.subject_id.in_(list(found)),
+    # The newest hour overall comes from the (mode, period_start) index; the stations'
+    # latest rows are then read from the last few days only, and a station silent for
+    # longer is looked up on its own (primary-key order, one row).
+    newest_at = session.scalar(
+        select(func.max(AqiValue.period_start)).where(
+            AqiValue.subject_kind == SubjectKind.POINT, AqiValue.mode == "hourly"
         )
-        .group_by(AqiValue.subject_id)
-        .subquery()
     )
-    rows = session.scalars(
-        select(AqiValue)
-        .join(
-            newest,
-            (AqiValue.subject_id == newest.c.subject_id)
-            & (AqiValue.period_start == newest.c.at),
-        )
-        .where(AqiValue.subject_kind == SubjectKind.POINT, AqiValue.mode == "hourly")
-    )
-    latest = {row.subject_id: _aqi_json(row) for row in rows}
+    latest: dict[int, dict[str, Any]] = {}
+    if newest_at is not None:
+        newest_of = session.execute(
+            select(AqiValue.subject_id, func.max(AqiValue.period_start))
+            .where(
+                AqiValue.subject_kind == SubjectKind.POINT,
+                AqiValue.mode == "hourly",
+                AqiValue.subject_id.in_(list(found)),
+                AqiValue.period_start >= newest_at - RECENT,
+            )
+            .group_by(AqiValue.subject_id)
+        ).all()
+        if newest_of:
+            rows = session.scalars(
+                select(AqiValue).where(
+                    AqiValue.subject_kind == SubjectKind.POINT,
+                    AqiValue.mode == "hourly",
+                    tuple_(AqiValue.subject_id, AqiValue.period_start).in_(
+                        [tuple(pair) for pair in newest_of]
+                    ),
+                )
+            )
+            latest = {row.subject_id: _aqi_json(row) for row in rows}
+        for station_id in set(found) - set(latest):
+            row = session.scalars(
+                select(AqiValue)
+                .where(
+                    AqiValue.subject_kind == SubjectKind.POINT,
+                    AqiValue.subject_id == station_id,
+                    AqiValue.mode == "hourly",
+                )
+                .order_by(AqiValue.period_start.desc())
+                .limit(1)
+            ).first()
+            if row is not None:
+                latest[station_id] = _aqi_json(row)
     return [
         {
             "code": station.code,
