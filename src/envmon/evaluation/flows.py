@@ -98,6 +98,8 @@ EXCEEDANCE_COLUMNS: Final = (
     "status",
     "computed_at",
 )
+MERGE_GAP_DAYS: Final = 7
+"""Change marks this close in time are recomputed in one range."""
 MAX_DAYS_PER_RUN: Final = 31
 """Days read and computed at once (memory bound); longer ranges run in several steps of
 the same transaction, each also rewriting the day after it."""
@@ -533,14 +535,16 @@ def process_changes(
         .where(ChangeMark.id <= top)
         .distinct()
     ).all()
-    by_range: dict[tuple[date, date], set[int]] = defaultdict(set)
-    days_of: dict[int, set[date]] = defaultdict(set)
+    # Days of all points merge into ranges (gaps of up to MERGE_GAP_DAYS close up:
+    # recomputing an unchanged day is harmless and one run is cheaper than many); each
+    # range recomputes the points marked in it.
+    points_of: dict[date, set[int]] = defaultdict(set)
     for point_id, day in marks:
-        days_of[point_id].add(day)
-    for point_id, days in days_of.items():
-        for first, last in _ranges(sorted(days)):
-            by_range[(first, last)].add(point_id)
-    for (first, last), points in sorted(by_range.items()):
+        points_of[day].add(point_id)
+    for first, last in _ranges(sorted(points_of), MERGE_GAP_DAYS):
+        points = set().union(
+            *(ids for day, ids in points_of.items() if first <= day <= last)
+        )
         summary.add(
             recompute(
                 session=session,
@@ -556,10 +560,11 @@ def process_changes(
     return summary
 
 
-def _ranges(days: list[date]) -> Iterable[tuple[date, date]]:
+def _ranges(days: list[date], gap: int = 1) -> Iterable[tuple[date, date]]:
+    """Runs of days, a new run starting where the next day is more than ``gap`` away."""
     first = previous = days[0]
     for day in days[1:]:
-        if day - previous > timedelta(days=1):
+        if (day - previous).days > gap:
             yield first, previous
             first = day
         previous = day
