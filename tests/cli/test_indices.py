@@ -274,3 +274,23 @@ def test_evaluate_bulletin_writes_html_and_pdf(tmp_path: Path) -> None:
          "-o", str(tmp_path / "x.html")],
     )  # fmt: skip
     assert unknown.exit_code == 1 and "999999" in unknown.output
+
+
+@pytest.mark.usefixtures("demo_dir")
+def test_measurements_import_prsa_then_pending(tmp_path: Path) -> None:
+    source = tmp_path / "PRSA_Data_Dongsi_test.csv"
+    source.write_text(
+        '"No","year","month","day","hour","PM2.5","PM10","SO2","NO2","CO","O3",'
+        '"TEMP","PRES","DEWP","RAIN","wd","WSPM","station"\n'
+        '1,2015,1,1,1,30,60,18,41,1100,30,-0.7,1023,-18.8,0,"NNW",4.4,"Dongsi"\n'
+        '2,2015,1,1,2,NA,60,18,41,1100,bad,-0.7,1023,-18.8,0,"NNW",4.4,"Dongsi"\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["measurements", "import-prsa", str(source)])
+    assert result.exit_code == 0, result.output
+    [report] = lines(result.stdout)
+    # Row 1: six values; row 2: PM10, SO2, NO2, CO (PM2.5 NA, O3 refused).
+    assert (report["rows"], report["values"], report["refused"]) == (2, 10, 1)
+    again = runner.invoke(app, ["measurements", "import-prsa", str(source)])
+    assert again.exit_code == 1 and "already imported" in again.output
+    assert summary(["pending"])["marks"] == 1

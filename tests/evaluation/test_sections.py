@@ -99,6 +99,25 @@ def test_water_class_and_cwqi_ranking_from_four_hourly_values(
     assert [(r["code"], r["rank"]) for r in ranking] == [("WQ01", 1), ("WQ02", 2)]
     assert ranking[0]["cwqi"] == pytest.approx(3.2167, abs=1e-4)
     assert ranking[1]["cwqi"] == pytest.approx(4.7333, abs=1e-4)
+    # By county: Chaoyang (110105) holds the river, Haidian (110108) the lake.
+    counties = service.water_rankings(
+        session=session,
+        scope=Scope(),
+        start="2016-07-01",
+        end="2016-07-02",
+        level="county",
+    )
+    assert [(r["code"], r["rank"]) for r in counties] == [("110105", 1), ("110108", 2)]
+    # The city averages both: DO 6, NH3N 0.6, TP 0.15, CODMn 4, judged as a river:
+    # 5/6 + 0.6 + 0.75 + 4/6 = 2.85.
+    [city] = service.water_rankings(
+        session=session,
+        scope=Scope(),
+        start="2016-07-01",
+        end="2016-07-02",
+        level="city",
+    )
+    assert city["cwqi"] == pytest.approx(2.85, abs=1e-4)
 
 
 def test_noise_day_and_night_levels_against_the_zone(

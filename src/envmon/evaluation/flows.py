@@ -239,11 +239,14 @@ def _regions_of(session: Session, stations: list[_PointInfo]) -> dict[int, list[
 
     A city averages its city assessment stations (城市评价点; background, regional and
     traffic stations excluded, HJ 663). A county (HJ 633-2026 §3 adds the county scale)
-    averages its assessment stations and its county-controlled stations.
+    and a township (for township rankings; no national rule) average their assessment
+    stations and their county- and township-controlled stations.
     """
     regions = session.execute(
         select(Region.id, Region.path, Region.level).where(
-            Region.level.in_([RegionLevel.CITY, RegionLevel.COUNTY])
+            Region.level.in_(
+                [RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWNSHIP]
+            )
         )
     ).all()
     members: dict[int, list[int]] = {}
@@ -255,7 +258,7 @@ def _regions_of(session: Session, stations: list[_PointInfo]) -> dict[int, list[
             and (
                 s.city_assessment
                 or (
-                    level == RegionLevel.COUNTY
+                    level != RegionLevel.CITY
                     and s.control_level
                     in (ControlLevel.COUNTY.value, ControlLevel.TOWNSHIP.value)
                 )

@@ -617,15 +617,52 @@ def noise_levels(*, session: Session, scope: Scope, day: date) -> list[dict[str,
     return result
 
 
+def _regional_means(
+    session: Session,
+    level: str,
+    sections: dict[int, Station],
+    means: dict[int, dict[str, float]],
+) -> list[tuple[str, str, str, dict[str, float]]]:
+    try:
+        chosen = RegionLevel(level)
+    except ValueError as err:
+        msg = f"unknown region level {level!r}"
+        raise ValidationError(msg) from err
+    paths = {rid: path for rid, path in session.execute(select(Region.id, Region.path))}
+    result = []
+    for region in session.scalars(select(Region).where(Region.level == chosen)):
+        members = [
+            sid
+            for sid, section in sections.items()
+            if sid in means and paths[section.region_id].startswith(region.path)
+        ]
+        if not members:
+            continue
+        items = {item for sid in members for item in means[sid]}
+        averaged = {
+            item: float(
+                np.mean([means[sid][item] for sid in members if item in means[sid]])
+            )
+            for item in items
+        }
+        lake = all(sections[sid].waterbody == "lake" for sid in members)
+        result.append((region.code, region.name, "lake" if lake else "river", averaged))
+    return result
+
+
 def water_rankings(
     *,
     session: Session,
     scope: Scope,
     start: str | None = None,
     end: str | None = None,
+    level: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Surface-water sections ranked best first by the CWQI of their period-mean
-    concentrations (城市地表水环境质量排名技术规定), with the class of those means."""
+    """Surface-water sections — or, with ``level``, the regions of that level — ranked
+    best first by the CWQI of their period-mean concentrations (城市地表水环境质量排名技术
+    规定), with the class of those means. A region's item means are the means over its
+    sections (the method's city-scale reading); it is judged as a lake only when all its
+    sections are lakes."""
     start_at, end_at = _range(start, end, 30)
     query = select(Station).where(Station.element == Element.SURFACE_WATER)
     if scope.region_path is not None:
@@ -652,14 +689,20 @@ def water_rankings(
         if value is not None:
             scale = 1000 if code in _MICROGRAMS else 1
             means[point_id][WATER_ITEMS[code]] = float(value) / scale
+    subjects: list[tuple[str, str, str, dict[str, float]]] = [
+        (s.code, s.name, s.waterbody or "river", means[s.id])
+        for s in sections.values()
+        if s.id in means
+    ]
+    if level is not None:
+        subjects = _regional_means(session, level, sections, means)
     table: list[dict[str, Any]] = []
-    for point_id, values in means.items():
-        section = sections[point_id]
-        assessment = water.assess(values, waterbody=section.waterbody or "river")
+    for code, name, waterbody, values in subjects:
+        assessment = water.assess(values, waterbody=waterbody)
         table.append(
             {
-                "code": section.code,
-                "name": section.name,
+                "code": code,
+                "name": name,
                 "cwqi": round(float(assessment.cwqi), 4),
                 "class": assessment.water_class.label,
                 "items": sorted(values),

@@ -202,10 +202,17 @@ def water_classes(
 
 @router.get("/water/rankings")
 def water_rankings(
-    session: SessionDep, scope: ScopeDep, start: Start = None, end: End = None
+    session: SessionDep,
+    scope: ScopeDep,
+    start: Start = None,
+    end: End = None,
+    level: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Surface-water sections ranked by the CWQI of their period means."""
-    return service.water_rankings(session=session, scope=scope, start=start, end=end)
+    """Surface-water sections (or counties, townships: ``level``) ranked by the CWQI of
+    their period means."""
+    return service.water_rankings(
+        session=session, scope=scope, start=start, end=end, level=level
+    )
 
 
 @router.get("/noise")
