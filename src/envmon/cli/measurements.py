@@ -56,9 +56,9 @@ def import_prsa_command(
     _engine, factory = open_database(get_settings())
     names = _station_map(station_map)
     with factory() as session:
-        codes = {
-            code: sid for code, sid in session.execute(select(Station.code, Station.id))
-        }
+        codes: dict[str, int] = dict(
+            session.execute(select(Station.code, Station.id)).all()
+        )
     unknown = sorted({code for code in names.values() if code not in codes})
     if unknown and len(unknown) == len(set(names.values())):
         msg = f"none of the mapped stations is registered: {', '.join(unknown)}"

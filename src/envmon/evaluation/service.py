@@ -26,6 +26,7 @@ from envmon.indices.aqi import LEVELS
 from envmon.registry.enums import Element, RegionLevel
 from envmon.registry.models import Outlet, Point, Region, Station
 from envmon.registry.scope import Scope
+from envmon.registry.service import in_region
 from envmon.timeutil import to_beijing
 
 __all__ = [
@@ -242,10 +243,7 @@ def latest_air(*, session: Session, scope: Scope) -> list[dict[str, Any]]:
     that hour (one query for the latest hour per station, one for the rows)."""
     stations = select(Station.id, Station.code, Station.name, Station.lon, Station.lat)
     stations = stations.where(Station.element == Element.AIR)
-    if scope.region_path is not None:
-        stations = stations.join(Region, Region.id == Station.region_id).where(
-            Region.path.startswith(scope.region_path, autoescape=True)
-        )
+    stations = in_region(stations, Station.region_id, scope)
     found = {row.id: row for row in session.execute(stations)}
     if not found:
         return []
@@ -320,10 +318,7 @@ def water_classes(*, session: Session, scope: Scope, day: date) -> list[dict[str
     """GB 3838 class of every surface-water station in scope from its daily means of
     ``day`` (µg/L items converted to mg/L), with limiting items, main pollutants, CWQI."""
     query = select(Station).where(Station.element == Element.SURFACE_WATER)
-    if scope.region_path is not None:
-        query = query.join(Region, Region.id == Station.region_id).where(
-            Region.path.startswith(scope.region_path, autoescape=True)
-        )
+    query = in_region(query, Station.region_id, scope)
     sections = list(session.scalars(query.order_by(Station.code)))
     if not sections:
         return []
@@ -447,10 +442,7 @@ def exceedances(
         .order_by(Exceedance.period_start.desc())
         .limit(min(max(limit, 1), 10_000))
     )
-    if scope.region_path is not None:
-        query = query.join(Region, Region.id == Point.region_id).where(
-            Region.path.startswith(scope.region_path, autoescape=True)
-        )
+    query = in_region(query, Point.region_id, scope)
     if scope.enterprise_id is not None:
         own = select(Outlet.id).where(Outlet.enterprise_id == scope.enterprise_id)
         query = query.where(Point.id.in_(own))
@@ -561,10 +553,7 @@ def noise_levels(*, session: Session, scope: Scope, day: date) -> list[dict[str,
     station in scope, energy-averaged from its hourly values, judged against its
     functional zone (GB 3096-2008 Table 1)."""
     query = select(Station).where(Station.element == Element.NOISE)
-    if scope.region_path is not None:
-        query = query.join(Region, Region.id == Station.region_id).where(
-            Region.path.startswith(scope.region_path, autoescape=True)
-        )
+    query = in_region(query, Station.region_id, scope)
     stations = list(session.scalars(query.order_by(Station.code)))
     if not stations:
         return []
@@ -628,7 +617,7 @@ def _regional_means(
     except ValueError as err:
         msg = f"unknown region level {level!r}"
         raise ValidationError(msg) from err
-    paths = {rid: path for rid, path in session.execute(select(Region.id, Region.path))}
+    paths: dict[int, str] = dict(session.execute(select(Region.id, Region.path)).all())
     result = []
     for region in session.scalars(select(Region).where(Region.level == chosen)):
         members = [
@@ -665,10 +654,7 @@ def water_rankings(
     sections are lakes."""
     start_at, end_at = _range(start, end, 30)
     query = select(Station).where(Station.element == Element.SURFACE_WATER)
-    if scope.region_path is not None:
-        query = query.join(Region, Region.id == Station.region_id).where(
-            Region.path.startswith(scope.region_path, autoescape=True)
-        )
+    query = in_region(query, Station.region_id, scope)
     sections = {s.id: s for s in session.scalars(query)}
     if not sections:
         return []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from importlib import resources
-from typing import Any, TypeVar
+from typing import Any, TypeVar, TypeVarTuple
 
 import yaml
 from sqlalchemy import Select, func, or_, select
@@ -38,12 +38,15 @@ from envmon.registry.schemas import (
 )
 from envmon.registry.scope import Scope
 
+_Columns = TypeVarTuple("_Columns")
+
 __all__ = [
     "agency_in",
     "calibration_in",
     "count_and_page",
     "device_in",
     "enterprise_in",
+    "in_region",
     "ensure_parameter_catalogue",
     "export_sections",
     "get_agency_or_raise",
@@ -259,7 +262,10 @@ def count_and_page(
     return list(rows), int(total or 0)
 
 
-def _in_region(query: Select[Any], region_id_column: Any, scope: Scope) -> Select[Any]:
+def in_region(
+    query: Select[*_Columns], region_id_column: Any, scope: Scope
+) -> Select[*_Columns]:
+    """Restricts ``query`` to rows whose region (``region_id_column``) is in scope."""
     if scope.region_path is None:
         return query
     return query.join(Region, Region.id == region_id_column).where(
@@ -335,7 +341,7 @@ def _station_query(scope: Scope) -> Select[Station]:
         selectinload(Station.operator),
         selectinload(Station.parameters),
     )
-    query = _in_region(query, Station.region_id, scope)
+    query = in_region(query, Station.region_id, scope)
     if scope.agency_id is not None:
         query = query.where(Station.operator_id == scope.agency_id)
     return query
@@ -381,7 +387,7 @@ def _enterprise_query(scope: Scope) -> Select[Enterprise]:
     query = select(Enterprise).options(
         selectinload(Enterprise.region), selectinload(Enterprise.outlets)
     )
-    query = _in_region(query, Enterprise.region_id, scope)
+    query = in_region(query, Enterprise.region_id, scope)
     if scope.enterprise_id is not None:
         query = query.where(Enterprise.id == scope.enterprise_id)
     if scope.agency_id is not None:
@@ -489,7 +495,7 @@ def _device_query(scope: Scope) -> Select[Device]:
         selectinload(Device.calibrations),
     )
     query = query.join(Point, Point.id == Device.point_id)
-    query = _in_region(query, Point.region_id, scope)
+    query = in_region(query, Point.region_id, scope)
     if scope.enterprise_id is not None:
         own = select(Outlet.id).where(Outlet.enterprise_id == scope.enterprise_id)
         query = query.where(Device.point_id.in_(own))
