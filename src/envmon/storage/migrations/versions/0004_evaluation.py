@@ -50,7 +50,7 @@ def upgrade() -> None:
     op.create_table(
         "aggregates",
         sa.Column("point_id", sa.Integer(), nullable=False),
-        sa.Column("parameter_code", sa.String(), nullable=False),
+        sa.Column("parameter_code", sa.String(length=16), nullable=False),
         sa.Column("period", sa.String(length=16), nullable=False),
         sa.Column("period_start", WHEN, nullable=False),
         sa.Column("value", sa.Float(), nullable=True),
@@ -60,14 +60,6 @@ def upgrade() -> None:
         sa.Column("valid", sa.Boolean(), nullable=False),
         _status(),
         sa.Column("computed_at", WHEN, nullable=False),
-        sa.ForeignKeyConstraint(
-            ["parameter_code"],
-            ["parameters.code"],
-            name=op.f("fk_aggregates_parameter_code_parameters"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["point_id"], ["points.id"], name=op.f("fk_aggregates_point_id_points")
-        ),
         sa.PrimaryKeyConstraint(
             "point_id",
             "parameter_code",
@@ -75,9 +67,6 @@ def upgrade() -> None:
             "period_start",
             name=op.f("pk_aggregates"),
         ),
-    )
-    op.create_index(
-        "ix_aggregates_period_start", "aggregates", ["period", "period_start"]
     )
     op.create_index(
         "ix_aggregates_point_start", "aggregates", ["point_id", "period_start"]
