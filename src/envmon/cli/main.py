@@ -18,6 +18,7 @@ from envmon.cli import hj212 as hj212_cli
 from envmon.cli import indices as indices_cli
 from envmon.cli import ledger as ledger_cli
 from envmon.cli import measurements as measurements_cli
+from envmon.cli import quality as quality_cli
 from envmon.cli import registry as registry_cli
 from envmon.cli import serve as serve_cli
 from envmon.cli import simulate as simulate_cli
@@ -42,6 +43,7 @@ app.add_typer(accountability_cli.lab_app, name="lab")
 app.add_typer(users_cli.app, name="user")
 app.add_typer(indices_cli.evaluate_app, name="evaluate")
 app.add_typer(measurements_cli.app, name="measurements")
+app.add_typer(quality_cli.app, name="qc")
 app.command("serve")(serve_cli.serve)
 app.command("demo")(demo_cli.demo)
 app.command("gateway")(gateway_cli.gateway)
