@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from envmon.bench.ledger import run_ledger_bench
+from envmon.cli.bench_quality import quality_command
 from envmon.cli.common import console, handle_errors
 from envmon.storage.db import create_engine_for
 from envmon.timeutil import BEIJING
@@ -272,3 +273,6 @@ def evaluation_command(
     for name, (median, p95) in latencies.items():
         table.add_row(f"read: {name} (median / p95)", f"{median:.1f} / {p95:.1f} ms")
     console.print(table)
+
+
+app.command("quality")(quality_command)
