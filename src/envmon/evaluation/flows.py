@@ -533,11 +533,14 @@ def process_changes(
     summary = RecomputeSummary()
     if top is None:
         return summary
-    marks = session.execute(
-        select(ChangeMark.point_id, ChangeMark.day)
-        .where(ChangeMark.id <= top)
-        .distinct()
+    # The marks read are the marks deleted, by id: a writer that commits a lower id
+    # after this read keeps its mark for the next call (a range delete would lose it).
+    read = session.execute(
+        select(ChangeMark.id, ChangeMark.point_id, ChangeMark.day).where(
+            ChangeMark.id <= top
+        )
     ).all()
+    marks = sorted({(point_id, day) for _, point_id, day in read})
     # Days of all points merge into ranges (gaps of up to MERGE_GAP_DAYS close up:
     # recomputing an unchanged day is harmless and one run is cheaper than many); each
     # range recomputes the points marked in it.
@@ -558,7 +561,11 @@ def process_changes(
                 actor="evaluation",
             )
         )
-    session.execute(delete(ChangeMark).where(ChangeMark.id <= top))
+    ids = [mark_id for mark_id, _, _ in read]
+    for offset in range(0, len(ids), 5000):
+        session.execute(
+            delete(ChangeMark).where(ChangeMark.id.in_(ids[offset : offset + 5000]))
+        )
     summary.marks = len(marks)
     return summary
 
