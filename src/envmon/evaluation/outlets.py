@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from envmon.evaluation.grid import HourGrid
 from envmon.evaluation.models import Period
+from envmon.evaluation.rows import aggregate_rows
 from envmon.indices import aggregation, cems
 from envmon.registry.models import PermitLimit
 from envmon.timeutil import to_beijing
@@ -51,10 +52,6 @@ class OutletRows:
     series: set[tuple[int, str]] = field(default_factory=set)
 
 
-def _nullable(values: FloatArray) -> list[float | None]:
-    return [None if v != v else v for v in values.tolist()]
-
-
 def _rows(
     point_id: int,
     code: str,
@@ -67,27 +64,20 @@ def _rows(
     statuses: Sequence[str],
     now: datetime,
 ) -> list[tuple[Any, ...]]:
-    seen = np.nonzero((counts > 0) | ~np.isnan(values))[0].tolist()
-    value_list = _nullable(values)
-    corrected_list = None if corrected is None else _nullable(corrected)
-    amount_list = None if amounts is None else _nullable(amounts)
-    count_list = counts.tolist()
-    return [
-        (
-            point_id,
-            code,
-            period.value,
-            starts[c],
-            value_list[c],
-            None if corrected_list is None else corrected_list[c],
-            None if amount_list is None else amount_list[c],
-            count_list[c],
-            value_list[c] is not None,
-            statuses[c],
-            now,
-        )
-        for c in seen
-    ]
+    """Rows of one series: :func:`aggregate_rows` on a one-row grid."""
+    return aggregate_rows(
+        [point_id],
+        code,
+        period,
+        values[None, :],
+        counts[None, :],
+        ~np.isnan(values)[None, :],
+        list(starts),
+        list(statuses),
+        now,
+        corrected=None if corrected is None else corrected[None, :],
+        amounts=None if amounts is None else amounts[None, :],
+    )
 
 
 def _daily_sum(hourly: FloatArray) -> FloatArray:
