@@ -9,6 +9,7 @@ from envmon.evaluation import models as evaluation_models
 from envmon.ingest import models as ingest_models
 from envmon.ledger import models as ledger_models
 from envmon.measurements import models as measurements_models
+from envmon.quality import models as quality_models
 from envmon.registry import models as registry_models
 from envmon.storage.base import Base
 from envmon.users import models as users_models
@@ -20,6 +21,7 @@ __all__ = [
     "ingest_models",
     "ledger_models",
     "measurements_models",
+    "quality_models",
     "registry_models",
     "users_models",
 ]

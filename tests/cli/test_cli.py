@@ -105,5 +105,5 @@ def test_user_add_and_usage_errors(data_dir: Path) -> None:
 def test_db_upgrade_reports_the_revision(data_dir: Path) -> None:
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert "at revision 0004" in result.output
-    assert "current: 0004  head: 0004" in runner.invoke(app, ["db", "current"]).output
+    assert "at revision 0005" in result.output
+    assert "current: 0005  head: 0005" in runner.invoke(app, ["db", "current"]).output

@@ -177,7 +177,7 @@ PUBLIC = {
         "time_gap",
     ],
     "envmon.quality.flags": [
-        "DEVICE_FLAGS", "DEVICE_WINDOW_KINDS", "FLAG_LABELS", "PRECEDENCE", "UNSET",
+        "DEVICE_FLAGS", "DEVICE_WINDOW_KINDS", "FLAG_LABELS", "PRECEDENCE", "UNSET", "VALID_QC_FLAGS",
         "DeviceFlag", "Flag", "FlagArray", "FloatArray", "Label", "device_flag_columns",
         "device_flag_to_qc", "device_reason", "effective_flag", "flag_labels", "qartod_compare",
     ],

@@ -21,4 +21,4 @@ def test_migrated_schema_matches_the_models(engine: Engine) -> None:
 
 
 def test_database_is_at_head(engine: Engine) -> None:
-    assert current_revision(engine) == head_revision(engine) == "0004"
+    assert current_revision(engine) == head_revision(engine) == "0005"

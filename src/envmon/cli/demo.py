@@ -119,6 +119,10 @@ def demo(
         "小时数据 hourly values", f"{summary.measurements:,} ({span} Beijing)"
     )
     table.add_row(
+        "质控 QC: 可疑 suspect / 无效 fail",
+        f"{summary.qc_suspect:,} / {summary.qc_failed:,}",
+    )
+    table.add_row(
         "AQI 值 AQI values (stations, districts, city)", f"{summary.aqi_values:,}"
     )
     for username, password, role in summary.users:

@@ -20,31 +20,56 @@ from envmon.config import get_settings
 from envmon.evaluation import flows
 from envmon.ingest.bus import IngestedEvent, InProcessBus
 from envmon.ingest.gateway import Gateway, GatewayConfig
+from envmon.quality.live import LiveQC
 from envmon.storage.db import session_scope
 
 
-async def evaluate_changes(
+async def process_ingested(
     events: asyncio.Queue[IngestedEvent],
     factory: sessionmaker[Session],
     settle_s: float = 5.0,
+    qc: LiveQC | None = None,
 ) -> None:
-    """Recomputes derived values after committed batches: waits for one, lets more
-    arrive for ``settle_s`` seconds, then consumes the change marks (in a worker thread,
-    so the gateway's loop never waits on it)."""
+    """The work after each committed batch: QC of the new values at once (streaming,
+    state kept in ``qc``), then the recomputation of derived values once batches have
+    settled for ``settle_s`` seconds, or every ``settle_s`` under steady traffic. Both
+    run in a worker thread, so the gateway's loop never waits on them."""
+    live = qc if qc is not None else LiveQC()
+    loop = asyncio.get_running_loop()
+    last_evaluation = loop.time()
+    pending = False
 
-    def run() -> None:
+    def run_qc(points: set[int]) -> None:
+        with session_scope(factory) as session:
+            live.process(session=session, now=datetime.now(UTC), point_ids=points)
+
+    def run_evaluation() -> None:
         with session_scope(factory) as session:
             flows.process_changes(session=session, now=datetime.now(UTC))
 
     while True:
-        await events.get()
-        await asyncio.sleep(settle_s)
-        while not events.empty():
-            events.get_nowait()
         try:
-            await asyncio.to_thread(run)
-        except Exception as err:  # noqa: BLE001 - keep evaluating; the marks stay queued
-            err_console.print(f"evaluation failed, will retry: {err}", markup=False)
+            timeout = settle_s if pending else None
+            event = await asyncio.wait_for(events.get(), timeout)
+        except TimeoutError:
+            event = None
+        if event is not None:
+            points = set(event.points)
+            while not events.empty():
+                points |= events.get_nowait().points
+            try:
+                await asyncio.to_thread(run_qc, points)
+            except Exception as err:  # noqa: BLE001 - the values stay unflagged: retried
+                err_console.print(f"QC failed, will retry: {err}", markup=False)
+                live.forget()
+            pending = True
+        if pending and (event is None or loop.time() - last_evaluation >= settle_s):
+            try:
+                await asyncio.to_thread(run_evaluation)
+                pending = False
+            except Exception as err:  # noqa: BLE001 - keep going; the marks stay queued
+                err_console.print(f"evaluation failed, will retry: {err}", markup=False)
+            last_evaluation = loop.time()
 
 
 async def run_platform(
@@ -73,7 +98,7 @@ async def run_platform(
         )
         await gateway.start()
         task = asyncio.create_task(gateway.serve_forever())
-        evaluator = asyncio.create_task(evaluate_changes(bus.subscribe(), factory))
+        evaluator = asyncio.create_task(process_ingested(bus.subscribe(), factory))
         console.print(f"HJ 212 gateway on {gateway_host}:{gateway.port}", markup=False)
         if traffic is not None:
             extra = asyncio.create_task(traffic(gateway.port))

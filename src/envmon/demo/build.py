@@ -23,6 +23,7 @@ from envmon.ledger.flows import publish_line, sign_tree_head
 from envmon.ledger.signing import KeyPair
 from envmon.measurements import service as measurements
 from envmon.measurements.models import DataKind
+from envmon.quality.live import LiveQC
 from envmon.registry.flows import import_file
 from envmon.registry.models import Station
 from envmon.storage.db import make_session_factory, session_scope
@@ -72,6 +73,8 @@ class DemoSummary:
     last_hour: datetime | None
     users: tuple[tuple[str, str, str], ...]
     aqi_values: int = 0
+    qc_suspect: int = 0
+    qc_failed: int = 0
 
 
 def _station_records() -> list[dict[str, Any]]:
@@ -165,6 +168,12 @@ def build_demo(
     report("registry", 1, 1)
     created_users = _add_users(factory, now)
     loaded, first, last = _load_air(factory, now, report, air_days)
+    report("quality control", 0, 1)
+    with session_scope(factory) as session:
+        checked = LiveQC(actor="demo").process(
+            session=session, now=now, since=first or now
+        )
+    report("quality control", 1, 1)
     report("evaluation", 0, 1)
     with session_scope(factory) as session:
         evaluated = flows.process_changes(session=session, now=now)
@@ -185,6 +194,8 @@ def build_demo(
         last_hour=last,
         users=created_users,
         aqi_values=evaluated.aqi_values,
+        qc_suspect=checked.suspect,
+        qc_failed=checked.failed,
     )
 
 

@@ -14,12 +14,14 @@ from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Integer, and_, case, cast, func, or_, select
+from sqlalchemy import Integer, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from envmon.measurements.models import DataKind, Measurement
 from envmon.measurements.service import VALID_FLAGS
+from envmon.quality.models import QcResult
+from envmon.quality.service import QC_JOIN, counts_as_valid
 from envmon.timeutil import BEIJING
 
 __all__ = [
@@ -33,8 +35,8 @@ __all__ = [
 VALID_DEVICE_FLAGS: Final = tuple(sorted(VALID_FLAGS))
 """HJ 212-2017 data flags whose values count (Table 8: N = normal). A value without a flag
 counts too: HJ/T 212-2005 air stations and file imports often send none. Every other flag
-(F, M, S, D, C, T, B and the 2005 P) makes the value invalid for means; QC flags (another
-layer) will narrow this further."""
+(F, M, S, D, C, T, B and the 2005 P) makes the value invalid for means. Once QC has
+judged a value, its effective QC flag decides instead (:func:`counts_as_valid`)."""
 
 MIN_MINUTES: Final = 45
 """GB 3095 Table 4 and HJ 75-2017: a 1-h value needs ≥ 45 minutes of valid data."""
@@ -97,10 +99,6 @@ class HourGrid:
         return {key: i for i, key in enumerate(self.keys)}
 
 
-def _valid_flag(column: Any) -> ColumnElement[bool]:
-    return or_(column.is_(None), column.in_(VALID_DEVICE_FLAGS))
-
-
 def load_hourly(
     *,
     session: Session,
@@ -125,7 +123,7 @@ def load_hourly(
         Measurement.measured_at < end,
         Measurement.point_id.in_(sorted(point_ids)),
     )
-    good = and_(Measurement.value.is_not(None), _valid_flag(Measurement.device_flag))
+    good = counts_as_valid()
     minute_rows = session.execute(
         select(
             Measurement.point_id,
@@ -134,6 +132,7 @@ def load_hourly(
             func.sum(case((good, Measurement.value))),
             func.sum(case((good, 1), else_=0)),
         )
+        .outerjoin(QcResult, QC_JOIN)
         .where(within, Measurement.kind == DataKind.MINUTE)
         .group_by(Measurement.point_id, Measurement.parameter_code, bucket)
     ).all()
@@ -144,7 +143,9 @@ def load_hourly(
             hour,
             Measurement.value,
             case((good, 1), else_=0),
-        ).where(within, Measurement.kind == DataKind.HOUR)
+        )
+        .outerjoin(QcResult, QC_JOIN)
+        .where(within, Measurement.kind == DataKind.HOUR)
     ).all()
     keys = sorted(
         {(r[0], r[1]) for r in minute_rows} | {(r[0], r[1]) for r in hour_rows}

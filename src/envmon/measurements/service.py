@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from envmon.errors import NotFoundError, ValidationError
 from envmon.measurements.models import ChangeMark, DataKind, Measurement
+from envmon.quality.flags import VALID_QC_FLAGS
+from envmon.quality.models import QC_JOIN, QcResult
 from envmon.registry.models import Parameter, Point
 from envmon.storage.bulk import copy_rows
 from envmon.timeutil import parse_instant, to_beijing
@@ -19,7 +21,8 @@ __all__ = ["INTERVAL", "add_many", "mark_changed", "series"]
 
 CHANGE_MARKS = cast(Table, ChangeMark.__table__)
 UNCHECKED = 2
-"""QARTOD "not evaluated": every value's QC flag until the quality engine has run."""
+"""QARTOD "not evaluated": a value's QC flag until QC has judged it."""
+
 VALID_FLAGS = frozenset({"N"})
 """HJ 212-2017 data flags of values that count (Table 8: N normal); others do not."""
 
@@ -100,7 +103,17 @@ def series(
         msg = f"unknown parameter code {parameter!r}"
         raise NotFoundError(msg)
     query = (
-        select(Measurement.measured_at, Measurement.value, Measurement.device_flag)
+        select(
+            Measurement.measured_at,
+            Measurement.value,
+            Measurement.device_flag,
+            QcResult.auto_flag,
+            QcResult.checks,
+            QcResult.review_flag,
+            QcResult.review_id,
+            QcResult.flag,
+        )
+        .outerjoin(QcResult, QC_JOIN)
         .where(
             Measurement.point_id == point.id,
             Measurement.parameter_code == parameter,
@@ -116,18 +129,38 @@ def series(
         query = query.where(Measurement.measured_at < end_at)
     step = INTERVAL[data_kind]
     values = []
-    for measured_at, value, flag in session.execute(query):
+    for (
+        measured_at,
+        value,
+        flag,
+        auto,
+        checks,
+        review,
+        review_id,
+        qc,
+    ) in session.execute(query):
         label = measured_at + step if step else measured_at
+        judged = qc is not None
         values.append(
             {
                 "start": measured_at.isoformat(),
                 "label": to_beijing(label).isoformat(),
                 "value": value,
                 "device_flag": flag,
-                # The validated layer: the device flag decides for now; automatic QC
-                # (QARTOD scale, 2 = not evaluated) joins it with the quality engine.
-                "qc_flag": UNCHECKED,
-                "valid": value is not None and (flag is None or flag in VALID_FLAGS),
+                # The QC layers (QARTOD scale): automatic verdict and the checks behind
+                # it, the reviewer's flag (0 = not reviewed) and the effective flag;
+                # 2 = not evaluated until QC reaches the value.
+                "auto_flag": auto if auto else UNCHECKED,
+                "checks": checks.split(";") if checks else [],
+                "review_flag": review or 0,
+                "review_id": review_id,
+                "qc_flag": qc if judged else UNCHECKED,
+                "valid": value is not None
+                and (
+                    qc in VALID_QC_FLAGS
+                    if judged
+                    else (flag is None or flag in VALID_FLAGS)
+                ),
             }
         )
     return {

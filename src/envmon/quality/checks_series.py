@@ -226,6 +226,7 @@ def flat_line(
     tolerance: float,
     suspect_seconds: float,
     fail_seconds: float,
+    floor: float | None = None,
 ) -> FlagArray:
     """Flag values that have stayed within ``tolerance`` for a trailing duration (stuck).
 
@@ -248,6 +249,10 @@ def flat_line(
         Stuck for at least this long → SUSPECT [s], > 0.
     fail_seconds : float
         Stuck for at least this long → FAIL [s], ≥ ``suspect_seconds``.
+    floor : float, optional
+        Values at or below it are never flat-flagged [parameter unit]: an analyser at its
+        detection limit repeats its lowest reading legitimately (clean air, SO2 at
+        2 µg/m³ for days). Default None (no floor, as QARTOD).
 
     Returns
     -------
@@ -294,6 +299,9 @@ def flat_line(
     boundary = _last_at_or_before(t, t - int(np.ceil(suspect_seconds)))
     start = np.maximum(boundary, 0)
     flat = _window_range(v, start, index) <= tolerance
+    if floor is not None:
+        with np.errstate(invalid="ignore"):
+            flat &= ~(v <= floor)
     covered = (boundary >= 0) & finite[start]
     flags[flat & ~covered] = UNKNOWN
     flags[flat & covered] = SUSPECT

@@ -62,6 +62,7 @@ __all__ = [
     "FLAG_LABELS",
     "PRECEDENCE",
     "UNSET",
+    "VALID_QC_FLAGS",
     "DeviceFlag",
     "Flag",
     "FlagArray",
@@ -98,6 +99,11 @@ class Flag(IntEnum):
 
 UNSET: Final = 0
 """Not a QARTOD value: "this layer or history column sets no flag at this position"."""
+
+VALID_QC_FLAGS: Final[tuple[int, ...]] = (int(Flag.GOOD), int(Flag.UNKNOWN))
+"""Effective flags of values that count for means, indices and compliance: GOOD, and
+UNKNOWN (no check could decide, e.g. a parameter without rules). SUSPECT values count only
+once a reviewer overrules them GOOD; FAIL and MISSING never."""
 
 PRECEDENCE: Final[tuple[Flag, ...]] = (
     Flag.MISSING,
