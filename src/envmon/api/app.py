@@ -23,6 +23,7 @@ from envmon.ingest import views as ingest_views
 from envmon.ledger import views as ledger_views
 from envmon.ledger.flows import publish_line, sign_tree_head
 from envmon.ledger.keystore import load_or_create_key
+from envmon.quality import views as quality_views
 from envmon.registry import views as registry_views
 from envmon.storage.db import create_engine_for, make_session_factory, session_scope
 from envmon.users import views as users_views
@@ -123,6 +124,7 @@ def create_app(
         ledger_views,
         accountability_views,
         evaluation_views,
+        quality_views,
     ):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=authenticated)
     return app

@@ -53,6 +53,7 @@ __all__ = [
     "get_device_or_raise",
     "get_enterprise_or_raise",
     "get_outlet_or_raise",
+    "get_point_or_raise",
     "get_region_or_raise",
     "get_station_or_raise",
     "history",
@@ -372,6 +373,26 @@ def list_stations(
         query = query.where(or_(Station.name.like(like), Station.code.like(like)))
     query = _region_filter(query, Station.region_id, session, region)
     return count_and_page(session, query, page, size)
+
+
+def get_point_or_raise(*, session: Session, scope: Scope, mn: str) -> Point:
+    """Returns the station or outlet with HJ 212 MN ``mn`` within scope.
+
+    An enterprise sees only its own outlets; an O&M agency only the points where it
+    operates a device.
+    """
+    query = in_region(select(Point), Point.region_id, scope).where(Point.mn == mn)
+    if scope.enterprise_id is not None:
+        own = select(Outlet.id).where(Outlet.enterprise_id == scope.enterprise_id)
+        query = query.where(Point.id.in_(own))
+    if scope.agency_id is not None:
+        operated = select(Device.point_id).where(Device.agency_id == scope.agency_id)
+        query = query.where(Point.id.in_(operated))
+    point = session.scalar(query)
+    if point is None:
+        msg = f"no station or outlet with MN {mn!r}"
+        raise NotFoundError(msg)
+    return point
 
 
 def get_station_or_raise(*, session: Session, scope: Scope, code: str) -> Station:
