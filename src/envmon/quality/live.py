@@ -172,12 +172,14 @@ class LiveQC:
             if live is not None and items is not None and self._extends(live, items):
                 new = [r for r in items if r[3] > live.last]
                 if new:
+                    # values a reviewer flagged before QC reached them have a row
+                    stored = any(r[6] for r in items)
                     live.feed(
                         key,
                         [r[3] for r in new],
                         [np.nan if r[4] is None else r[4] for r in new],
                         [r[5] for r in new],
-                        fed,
+                        warmed if stored else fed,
                     )
                 continue
             self._warm(session, key, first, warmed)
@@ -246,8 +248,8 @@ class LiveQC:
 def _unflagged_rows(
     session: Session, since: datetime, point_ids: set[int] | None
 ) -> list[Any]:
-    """(point, parameter, kind, time, value, device flag) without a QC row, by series
-    and time."""
+    """(point, parameter, kind, time, value, device flag, has a reviewer-only row) of
+    values without a verdict, by series and time."""
     query = (
         select(
             Measurement.point_id,
@@ -256,11 +258,12 @@ def _unflagged_rows(
             Measurement.measured_at,
             Measurement.value,
             Measurement.device_flag,
+            QcResult.point_id.is_not(None),
         )
         .outerjoin(QcResult, QC_JOIN)
         .where(
             Measurement.measured_at >= since,
-            QcResult.point_id.is_(None),
+            QcResult.run_id.is_(None),  # no row, or only a reviewer's so far
             or_(*(Measurement.kind == kind for kind in _QC_KINDS)),
         )
         .order_by(
@@ -273,6 +276,6 @@ def _unflagged_rows(
     if point_ids is not None:
         query = query.where(Measurement.point_id.in_(sorted(point_ids)))
     return [
-        (p, c, DataKind(k), at, value, flag)
-        for p, c, k, at, value, flag in session.execute(query)
+        (p, c, DataKind(k), at, value, flag, bool(reviewed))
+        for p, c, k, at, value, flag, reviewed in session.execute(query)
     ]

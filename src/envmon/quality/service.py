@@ -648,7 +648,7 @@ def unflagged_series(
         .outerjoin(QcResult, QC_JOIN)
         .where(
             Measurement.measured_at >= since,
-            QcResult.point_id.is_(None),
+            QcResult.run_id.is_(None),  # no row, or only a reviewer's so far
             or_(*(Measurement.kind == kind for kind in _QC_KINDS)),
         )
         .group_by(Measurement.point_id, Measurement.parameter_code, Measurement.kind)
