@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from envmon.cli.main import app
 from envmon.demo.build import build_demo, read_air_rows
+from envmon.quality.models import QcResult
 from envmon.measurements.models import Measurement
 from envmon.registry.models import Enterprise, Outlet, Station
 from envmon.storage.db import create_engine_for, make_session_factory
@@ -66,9 +67,13 @@ def test_build_demo_loads_registry_users_and_data(tmp_path: Path) -> None:
         "chaoyang",
         "enterprise",
     }
-    assert "registry" in steps and "air data" in steps
+    assert "registry" in steps and "air data" in steps and "quality control" in steps
     with make_session_factory(engine)() as session:
         assert session.scalar(select(func.count()).select_from(Measurement)) == (
+            summary.measurements
+        )
+        # Every value has its QC verdict.
+        assert session.scalar(select(func.count()).select_from(QcResult)) == (
             summary.measurements
         )
         assert summary.measurements > 12 * 48 * 5

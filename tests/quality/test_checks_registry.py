@@ -178,8 +178,9 @@ PUBLIC = {
     ],
     "envmon.quality.flags": [
         "DEVICE_FLAGS", "DEVICE_WINDOW_KINDS", "FLAG_LABELS", "PRECEDENCE", "UNSET",
-        "VALID_QC_FLAGS", "DeviceFlag", "Flag", "FlagArray", "FloatArray", "Label", "device_flag_columns",
-        "device_flag_to_qc", "device_reason", "effective_flag", "flag_labels", "qartod_compare",
+        "VALID_QC_FLAGS", "DeviceFlag", "Flag", "FlagArray", "FloatArray", "Label",
+        "device_flag_columns", "device_flag_to_qc", "device_reason", "effective_flag",
+        "flag_labels", "qartod_compare",
     ],
     "envmon.quality.history": ["HISTORY_FORMAT", "KINDS", "History", "Layers"],
     "envmon.quality.checks": [
