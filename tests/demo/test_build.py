@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from envmon.cli.main import app
 from envmon.demo.build import build_demo, read_air_rows
-from envmon.quality.models import QcResult
 from envmon.measurements.models import Measurement
+from envmon.quality.models import QcResult
 from envmon.registry.models import Enterprise, Outlet, Station
 from envmon.storage.db import create_engine_for, make_session_factory
 
