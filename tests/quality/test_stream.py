@@ -291,3 +291,69 @@ def test_batch_history_records_each_check_with_its_parameters() -> None:
     assert [m["check"] for m in metas] == [c.check for c in checks]
     assert all(m["rules_version"] == "r7" and m["kind"] == "automatic" for m in metas)
     assert metas[0]["params"] == {"fail_span": [20, 140], "suspect_span": [25, 120]}
+
+
+def feed_together(
+    checks: Sequence[CheckRule],
+    drawn: list[tuple[np.ndarray, np.ndarray]],
+    chunks: list[int],
+    batch_points: int,
+) -> dict[int, list[Finalised]]:
+    """Feed every series with feed_many, each call taking the next chunk of each."""
+    qc = StreamingQC(checks, batch_points=batch_points)
+    out: dict[int, list[Finalised]] = {k: [] for k in range(len(drawn))}
+    positions = [0] * len(drawn)
+    for size in [*chunks, max((t.size for t, _ in drawn), default=0)]:
+        feeds = []
+        for k, (times, values) in enumerate(drawn):
+            piece = slice(positions[k], positions[k] + size)
+            if positions[k] < times.size:
+                feeds.append((k, times[piece], values[piece]))
+            positions[k] += size
+        for result in qc.feed_many(feeds):
+            out[int(result.series)].append(result)  # type: ignore[call-overload]
+        if all(p >= t.size for p, (t, _) in zip(positions, drawn, strict=True)):
+            break
+    for result in qc.flush():
+        out[int(result.series)].append(result)  # type: ignore[call-overload]
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    data=st.data(),
+    chunks=CHUNKS,
+    batch_points=BATCH,
+    chosen=st.lists(
+        st.sampled_from(range(len(SHORT))), min_size=0, max_size=5, unique=True
+    ),
+    count=st.integers(1, 5),
+)
+def test_many_series_fed_together_equal_batch(
+    data: st.DataObject,
+    chunks: list[int],
+    batch_points: int,
+    chosen: list[int],
+    count: int,
+) -> None:
+    checks = [SHORT[i] for i in sorted(chosen)]
+    drawn = [
+        data.draw(series(1.0, 12.0, [0, 1, 30, 60, 60, 60, 61, 90, 120, 600], 40))
+        for _ in range(count)
+    ]
+    out = feed_together(checks, drawn, chunks, batch_points)
+    for k, (times, values) in enumerate(drawn):
+        assert_same_as_batch(checks, times, values, out[k])
+
+
+@pytest.mark.parametrize("rule", distinct_default_rules()[:8], ids=rule_id)
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), chunks=CHUNKS)
+def test_default_check_sets_fed_together_equal_batch(
+    rule: Rule, data: st.DataObject, chunks: list[int]
+) -> None:
+    step, beyond = scale_of(rule.checks)
+    drawn = [data.draw(series(step, beyond, DEFAULT_STEPS)) for _ in range(3)]
+    out = feed_together(rule.checks, drawn, chunks, 1)
+    for k, (times, values) in enumerate(drawn):
+        assert_same_as_batch(rule.checks, times, values, out[k])

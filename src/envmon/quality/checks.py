@@ -156,6 +156,9 @@ class CheckSpec:
     time_input: str = "times"
     version: str = "1"
     summary: str = field(default="")
+    absolute_time: bool = False
+    """True if a flag depends on the clock time itself (month, hour, a window's dates),
+    not only on time differences; such a check cannot run on time-shifted copies."""
 
     def resolve(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Return ``params`` with defaults filled in.
@@ -268,6 +271,7 @@ def check(
     lookahead_points: Extent = 0,
     time_input: str = "times",
     version: str = "1",
+    absolute_time: bool = False,
 ) -> Callable[[F], F]:
     """Register a check function in :data:`CHECKS` under ``name``.
 
@@ -283,6 +287,9 @@ def check(
         The input holding the series' times (for :meth:`Window.bounds`).
     version : str, default "1"
         Bumped when the check's behaviour changes (recorded in the history meta).
+    absolute_time : bool, default False
+        The flags depend on clock times (month, hour of day, dated windows), not only on
+        differences between times (:attr:`CheckSpec.absolute_time`).
 
     Returns
     -------
@@ -332,6 +339,7 @@ def check(
             time_input=time_input,
             version=version,
             summary=summary,
+            absolute_time=absolute_time,
         )
         return function
 

@@ -120,6 +120,7 @@ def _by_key(
 
 @check(
     "climatology",
+    absolute_time=True,
     reference="QARTOD climatology test (IOOS manuals; ioos_qc climatology_test): "
     "seasonal/diurnal spans → SUSPECT",
 )

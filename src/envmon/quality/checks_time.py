@@ -106,6 +106,7 @@ def _optional_seconds(
 
 @check(
     "late_data",
+    absolute_time=True,
     time_input="data_times",
     reference="QARTOD data reception/timing (ioos_qc data_reception_test); HJ 212-2017 "
     "DataTime vs. arrival at the platform",
@@ -232,6 +233,7 @@ def _window(window: Any) -> tuple[int, int, np.uint8]:
 
 @check(
     "device_windows",
+    absolute_time=True,
     reference="HJ 75-2017 (data during calibration, maintenance, faults are not valid); "
     "MEE 公告2022年第21号 device-marking rule; HJ 212-2017 Table 8 states",
 )

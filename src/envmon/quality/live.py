@@ -62,47 +62,25 @@ HORIZON: Final = timedelta(days=3)
 
 @dataclass
 class _Live:
-    """A warm series: the streaming state and the values fed but not yet decided."""
+    """A warm series: its last value fed and the values fed but not yet decided (its
+    checks' state lives in the shared :class:`StreamingQC`)."""
 
-    stream: StreamingQC
     last: datetime
+    write_from: datetime | None = None
     waiting: deque[tuple[datetime, str | None]] = field(default_factory=deque)
 
-    def feed(
-        self,
-        key: SeriesKey,
-        times: list[datetime],
-        values: list[float],
-        device_flags: list[str | None],
-        verdicts: Verdicts,
-        write_from: datetime | None = None,
-    ) -> None:
+    def expect(self, times: list[datetime], device_flags: list[str | None]) -> None:
+        """Values about to be fed."""
         self.waiting.extend(zip(times, device_flags, strict=True))
         self.last = times[-1]
-        results = self.stream.feed(seconds_of(times), values)
-        self._take(key, results, verdicts, write_from)
 
-    def flush(self, key: SeriesKey, verdicts: Verdicts) -> None:
-        self._take(key, self.stream.flush(), verdicts, None)
-
-    def _take(
-        self,
-        key: SeriesKey,
-        results: list[Finalised],
-        verdicts: Verdicts,
-        write_from: datetime | None,
-    ) -> None:
-        for result in results:
-            at, device_flag = self.waiting.popleft()
-            if write_from is None or at >= write_from:
-                verdicts.add(
-                    key,
-                    at,
-                    result.value,
-                    device_flag,
-                    result.flag,
-                    ";".join(result.checks),
-                )
+    def take(self, key: SeriesKey, result: Finalised, verdicts: Verdicts) -> None:
+        """A decided value (in series order): its verdict, unless it is context."""
+        at, device_flag = self.waiting.popleft()
+        if self.write_from is None or at >= self.write_from:
+            verdicts.add(
+                key, at, result.value, device_flag, result.flag, ";".join(result.checks)
+            )
 
 
 class LiveQC:
@@ -129,6 +107,7 @@ class LiveQC:
         self.actor = actor
         self.horizon = horizon
         self._series: dict[SeriesKey, _Live] = {}
+        self._stream = StreamingQC(self.rules)
         self._run_id: int | None = None
         self._windows_seen: int | None = None
         self._selectors: dict[int, tuple[str, str | None]] = {}
@@ -136,6 +115,7 @@ class LiveQC:
     def forget(self) -> None:
         """Drops every series' state (the next values warm them again)."""
         self._series.clear()
+        self._stream = StreamingQC(self.rules)
 
     @property
     def warm_series(self) -> int:
@@ -166,23 +146,26 @@ class LiveQC:
             for key, group in groupby(found, key=lambda r: SeriesKey(*r[:3])):
                 rows[key] = list(group)
         fed, warmed = Verdicts(), Verdicts()
+        feeds: list[tuple[SeriesKey, Any, list[float]]] = []
+        targets: dict[SeriesKey, Verdicts] = {}
         for key, first, _ in series:
             live = self._series.get(key)
             items = rows.get(key)
             if live is not None and items is not None and self._extends(live, items):
                 new = [r for r in items if r[3] > live.last]
                 if new:
+                    times = [r[3] for r in new]
+                    live.expect(times, [r[5] for r in new])
+                    values = [np.nan if r[4] is None else r[4] for r in new]
+                    feeds.append((key, seconds_of(times), values))
                     # values a reviewer flagged before QC reached them have a row
-                    stored = any(r[6] for r in items)
-                    live.feed(
-                        key,
-                        [r[3] for r in new],
-                        [np.nan if r[4] is None else r[4] for r in new],
-                        [r[5] for r in new],
-                        warmed if stored else fed,
-                    )
+                    targets[key] = warmed if any(r[6] for r in items) else fed
                 continue
             self._warm(session, key, first, warmed)
+        for result in self._stream.feed_many(feeds):
+            fed_key = result.series
+            assert isinstance(fed_key, SeriesKey)
+            self._series[fed_key].take(fed_key, result, targets[fed_key])
         fresh = store_verdicts(session=session, verdicts=fed, run_id=run_id, fresh=True)
         summary = store_verdicts(session=session, verdicts=warmed, run_id=run_id)
         summary.add(fresh)
@@ -222,25 +205,26 @@ class LiveQC:
         windows = device_windows(session, key, read_from, None)
         checks = checks_for(self.rules, key, selector, windows)
         rows = read_series(session, key, read_from)
+        self._stream.forget(key)
         if not rows.times:
             self._series.pop(key, None)
             return
-        live = _Live(StreamingQC(checks), rows.times[-1])
-        live.feed(
-            key,
-            rows.times,
-            rows.values.tolist(),
-            rows.device_flags,
-            verdicts,
-            write_from,
-        )
+        live = _Live(rows.times[-1], write_from)
+        live.expect(rows.times, rows.device_flags)
         self._series[key] = live
+        results = self._stream.feed(
+            seconds_of(rows.times), rows.values, series=key, checks=checks
+        )
+        for result in results:
+            live.take(key, result, verdicts)
+        live.write_from = None
 
     def _close_quiet(self, session: Session, now: datetime, run_id: int) -> QcSummary:
         verdicts = Verdicts()
         for key, live in list(self._series.items()):
             if now - live.last >= TAIL_GRACE:
-                live.flush(key, verdicts)
+                for result in self._stream.flush(key):
+                    live.take(key, result, verdicts)
                 del self._series[key]
         return store_verdicts(session=session, verdicts=verdicts, run_id=run_id)
 

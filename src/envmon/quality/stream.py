@@ -27,6 +27,7 @@ identical either way, only *when* they are emitted changes).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
@@ -224,33 +225,48 @@ class _Series:
             first = min(position, int(tail.searchsorted(limit, side="right")))
         return max(0, first - plan.lookback_points)
 
-    def finalise(self, stop: int, key: Hashable) -> list[Finalised]:
-        """Finalise points ``done … stop − 1`` and drop what no check needs any more."""
-        lo, hi = self.done - self.first, stop - self.first
+    def column(self, plan: _Plan, lo: int, hi: int) -> FlagArray:
+        """One check's flags at tail positions ``lo … hi − 1`` (``done`` = ``lo``)."""
         tail = self.times[self.begin : self.end]
-        tail_times = tail.view("datetime64[s]")
         tail_values = self.values[self.begin : self.end]
-        columns: list[FlagArray] = []
-        for plan in self.plans:
-            params = plan.rule.params
-            quick = _SHORTCUTS.get(plan.rule.check)
-            flags = None if quick is None else quick(tail, tail_values, lo, hi, params)
-            if flags is None:
-                start = self.start(plan, tail, self.done)
-                until = min(tail.size, hi + plan.lookahead_points)
-                function = plan.rule.spec.function
-                flags = function(
-                    tail_values[start:until], tail_times[start:until], **params
-                )
-                flags = flags[lo - start : hi - start]
-            columns.append(flags)
-        results = _records(
-            key, self.done, tail_times[lo:hi], tail_values[lo:hi], self.names, columns
-        )
+        params = plan.rule.params
+        quick = _SHORTCUTS.get(plan.rule.check)
+        flags = None if quick is None else quick(tail, tail_values, lo, hi, params)
+        if flags is None:
+            start = self.start(plan, tail, self.first + lo)
+            until = min(tail.size, hi + plan.lookahead_points)
+            function = plan.rule.spec.function
+            flags = function(
+                tail_values[start:until],
+                tail[start:until].view("datetime64[s]"),
+                **params,
+            )
+            flags = flags[lo - start : hi - start]
+        return flags
+
+    def advance(self, stop: int) -> None:
+        """Mark points before series index ``stop`` final; drop what no check needs."""
+        tail = self.times[self.begin : self.end]
+        hi = stop - self.first
         self.done = stop
         keep = min((self.start(plan, tail, stop) for plan in self.plans), default=hi)
         self.begin += keep
         self.first += keep
+
+    def finalise(self, stop: int, key: Hashable) -> list[Finalised]:
+        """Finalise points ``done … stop − 1`` and drop what no check needs any more."""
+        lo, hi = self.done - self.first, stop - self.first
+        columns = [self.column(plan, lo, hi) for plan in self.plans]
+        begin = self.begin
+        results = _records(
+            key,
+            self.done,
+            self.times[begin + lo : begin + hi].view("datetime64[s]"),
+            self.values[begin + lo : begin + hi],
+            self.names,
+            columns,
+        )
+        self.advance(stop)
         return results
 
 
@@ -326,6 +342,166 @@ def _records(
     ]
 
 
+def _ragged(starts: IntArray, lengths: IntArray) -> IntArray:
+    """``concatenate([arange(a, a + n) for a, n in zip(starts, lengths)])`` for
+    ``lengths`` ≥ 1, vectorised."""
+    ends = np.cumsum(lengths)
+    steps = np.ones(int(ends[-1]), np.int64)
+    steps[0] = starts[0]
+    steps[ends[:-1]] = starts[1:] - (starts[:-1] + lengths[:-1] - 1)
+    return np.cumsum(steps)
+
+
+@dataclass(slots=True)
+class _Stretches:
+    """Each series' new points with the context around them, side by side."""
+
+    items: list[tuple[Hashable, _Series, int]]
+    back: int  # points kept before each series' new points
+    news: IntArray  # new points per series
+    offsets: IntArray  # where each series' stretch starts
+    values: npt.NDArray[np.float64]
+    times: IntArray
+    positions: IntArray  # the new points, in order
+
+    @classmethod
+    def build(
+        cls, items: list[tuple[Hashable, _Series, int]], back: int, ahead: int
+    ) -> _Stretches:
+        news = np.array([stop - st.done for _, st, stop in items], dtype=np.int64)
+        segments_v, segments_t = [], []
+        for _, st, stop in items:
+            first = st.begin + st.done - st.first - back
+            last = st.begin + stop - st.first + ahead
+            segments_v.append(st.values[first:last])
+            segments_t.append(st.times[first:last])
+        lengths = news + back + ahead
+        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        return cls(
+            items,
+            back,
+            news,
+            offsets,
+            np.concatenate(segments_v),
+            np.concatenate(segments_t),
+            _ragged(offsets + back, news),
+        )
+
+    def shared(self, plan: _Plan) -> FlagArray:
+        """One call of a check over every series' window, each series' times shifted
+        to start one second after the previous series' end."""
+        before, after = plan.lookback_points, plan.lookahead_points
+        starts = self.offsets + self.back - before
+        sizes = self.news + before + after
+        gather = _ragged(starts, sizes)
+        firsts = self.times[starts]
+        spans = self.times[starts + sizes - 1] - firsts
+        bases = np.concatenate([[0], np.cumsum(spans + 1)[:-1]])
+        shifted = self.times[gather] + np.repeat(bases - firsts, sizes)
+        flags = plan.rule.spec.function(
+            self.values[gather], shifted.view("datetime64[s]"), **plan.rule.params
+        )
+        starts_out = np.concatenate([[0], np.cumsum(sizes)[:-1]]) + before
+        return np.asarray(flags[_ragged(starts_out, self.news)], dtype=np.uint8)
+
+    def each(self, plan: _Plan) -> FlagArray:
+        """A check run per series (``flat_line`` first decided for all where its
+        shortcut can: a value that moved beyond the tolerance is not flat)."""
+        column = np.empty(self.positions.size, dtype=np.uint8)
+        undecided = np.ones(len(self.items), dtype=bool)
+        if plan.rule.check == "flat_line":
+            current = self.values[self.positions]
+            previous = self.values[self.positions - 1]
+            with np.errstate(invalid="ignore"):
+                moved = np.isnan(current) | (
+                    np.abs(current - previous) > plan.rule.params["tolerance"]
+                )
+            column[:] = np.where(np.isnan(current), MISSING, GOOD)
+            heads = np.concatenate([[0], np.cumsum(self.news)[:-1]])
+            undecided = np.add.reduceat(~moved, heads) > 0
+        at = 0
+        for j, (_, st, _stop) in enumerate(self.items):
+            size = int(self.news[j])
+            if undecided[j]:
+                lo = st.done - st.first
+                column[at : at + size] = st.column(plan, lo, lo + size)
+            at += size
+        return column
+
+    def records(self, columns: list[FlagArray]) -> list[Finalised]:
+        """The finalised values of every series, and each series moved on."""
+        stack = np.stack(columns, axis=1)
+        combined: list[int] = _FROM_RANK[_RANK[stack].max(axis=1)].tolist()
+        flagged = _FLAGGING[stack]
+        hits: list[bool] = np.asarray(flagged.any(axis=1)).tolist()
+        names = self.items[0][1].names
+        point_times = self.times[self.positions].view("datetime64[s]")
+        point_values: list[float] = self.values[self.positions].tolist()
+        results: list[Finalised] = []
+        at = 0
+        for j, (key, st, stop) in enumerate(self.items):
+            for offset in range(int(self.news[j])):
+                i = at + offset
+                found = (
+                    tuple(
+                        n for n, f in zip(names, flagged[i].tolist(), strict=True) if f
+                    )
+                    if hits[i]
+                    else _NO_CHECKS
+                )
+                results.append(
+                    Finalised(
+                        key,
+                        st.done + offset,
+                        point_times[i],
+                        point_values[i],
+                        combined[i],
+                        found,
+                    )
+                )
+            at += int(self.news[j])
+            st.advance(stop)
+        return results
+
+
+def _finalise_together(
+    items: Sequence[tuple[Hashable, _Series, int]],
+) -> list[Finalised]:
+    """Finalise several series that share their checks with one call per check.
+
+    The points a check needs around each series' new points are copied side by side
+    (each series' times shifted to follow the previous one's, one second apart), the check
+    runs once over them all, and each series takes back the flags of its own new points.
+    That gives the flags of separate calls where a check's flag depends only on time
+    differences (not :attr:`~envmon.quality.checks.CheckSpec.absolute_time`) and on a
+    fixed number of points around it (no ``lookback_seconds``), provided every series'
+    window lies inside its own stretch: series at their start, or whose lookahead is
+    missing (a flush), are finalised alone. Other checks run per series; ``flat_line``
+    (a duration window) is first decided for all series at once by its shortcut.
+    """
+    plans = items[0][1].plans
+    back = max([1, *(p.lookback_points for p in plans)])
+    ahead = max([0, *(p.lookahead_points for p in plans)])
+    together: list[tuple[Hashable, _Series, int]] = []
+    results: list[Finalised] = []
+    for key, state, stop in items:
+        lo, hi = state.done - state.first, stop - state.first
+        if lo >= back and hi + ahead <= state.end - state.begin:
+            together.append((key, state, stop))
+        else:
+            results.extend(state.finalise(stop, key))
+    if not together:
+        return results
+    stretches = _Stretches.build(together, back, ahead)
+    columns = [
+        stretches.shared(plan)
+        if not plan.rule.spec.absolute_time and plan.lookback_seconds == 0
+        else stretches.each(plan)
+        for plan in plans
+    ]
+    return results + stretches.records(columns)
+
+
 class StreamingQC:
     """Incremental QC of many series with batch-identical flags.
 
@@ -369,12 +545,30 @@ class StreamingQC:
         self.rules_version = default_version if rules_version is None else rules_version
         self.batch_points = batch_points
         self._series: dict[Hashable, _Series] = {}
+        self._plans: dict[str, tuple[_Plan, ...]] = {}
 
-    def _state(self, key: Hashable, selector: dict[str, Any]) -> _Series:
+    def _plans_for(self, checks: Sequence[CheckRule]) -> tuple[_Plan, ...]:
+        """Plans of a check list, shared by every series with the same checks."""
+        key = json.dumps(
+            [(c.check, c.params) for c in checks], sort_keys=True, default=str
+        )
+        plans = self._plans.get(key)
+        if plans is None:
+            plans = self._plans[key] = _plans(list(checks))
+        return plans
+
+    def _state(
+        self,
+        key: Hashable,
+        selector: dict[str, Any],
+        checks: Sequence[CheckRule] | None = None,
+    ) -> _Series:
         state = self._series.get(key)
         if state is not None:
             return state
-        if self._shared is not None:
+        if checks is not None:
+            plans = self._plans_for(checks)
+        elif self._shared is not None:
             plans = self._shared
         else:
             assert isinstance(self._rules, RuleSet)
@@ -387,7 +581,7 @@ class StreamingQC:
                 selector.get("element"),
                 point_kind=selector.get("point_kind"),
             )
-            plans = _plans(checks)
+            plans = self._plans_for(checks)
         lookahead = max((plan.lookahead_points for plan in plans), default=0)
         state = _Series(plans, lookahead, tuple(plan.rule.check for plan in plans))
         self._series[key] = state
@@ -402,6 +596,7 @@ class StreamingQC:
         parameter: str | None = None,
         element: str | None = None,
         point_kind: str | None = None,
+        checks: Sequence[CheckRule] | None = None,
     ) -> list[Finalised]:
         """Add values of one series in time order; return the values now finalised.
 
@@ -416,6 +611,8 @@ class StreamingQC:
         parameter, element, point_kind : str, optional
             Select the rule (with a :class:`RuleSet`) at the series' first feed;
             ``parameter`` defaults to the second item of a 2-tuple key, else the key.
+        checks : sequence of CheckRule, optional
+            This series' own checks (at its first feed), instead of the rules'.
 
         Returns
         -------
@@ -430,11 +627,21 @@ class StreamingQC:
         state = self._state(
             series,
             {"parameter": parameter, "element": element, "point_kind": point_kind},
+            checks,
         )
+        stop = self._append(series, state, times, values)
+        if stop is None:
+            return []
+        return state.finalise(stop, series)
+
+    def _append(
+        self, series: Hashable, state: _Series, times: TimesLike, values: npt.ArrayLike
+    ) -> int | None:
+        """Append values; the series index to finalise up to, or None (not yet)."""
         v = _values(values)
         seconds = _seconds(times, v.size)
         if v.size == 0:
-            return []
+            return None
         if state.last_time is not None and int(seconds[0]) < state.last_time:
             new = seconds[:1].view("datetime64[s]")[0]
             old = np.int64(state.last_time).view("datetime64[s]")
@@ -442,9 +649,34 @@ class StreamingQC:
             raise ValueError(msg)
         state.append(seconds, v)
         stop = state.received - state.lookahead
-        if stop - state.done < self.batch_points:
-            return []
-        return state.finalise(stop, series)
+        return None if stop - state.done < self.batch_points else stop
+
+    def feed_many(
+        self,
+        feeds: Iterable[tuple[Hashable, TimesLike, npt.ArrayLike]]
+        | Iterable[tuple[Hashable, TimesLike, npt.ArrayLike, Sequence[CheckRule]]],
+    ) -> list[Finalised]:
+        """:meth:`feed` several series at once (each at most once per call): series
+        that share their checks are finalised together, one call per check for all of
+        them, with the flags of separate feeds. Items are ``(series, times, values)``
+        or ``(series, times, values, checks)``; series are selected as :meth:`feed`
+        does by key. Returns the values now finalised, grouped by series."""
+        ready: dict[int, list[tuple[Hashable, _Series, int]]] = {}
+        for item in feeds:
+            series, times, values = item[0], item[1], item[2]
+            own = item[3] if len(item) > 3 else None
+            state = self._state(series, {}, own)
+            stop = self._append(series, state, times, values)
+            if stop is not None:
+                ready.setdefault(id(state.plans), []).append((series, state, stop))
+        results: list[Finalised] = []
+        for group in ready.values():
+            if len(group) == 1:
+                series, state, stop = group[0]
+                results.extend(state.finalise(stop, series))
+            else:
+                results.extend(_finalise_together(group))
+        return results
 
     def flush(self, series: Hashable | None = None) -> list[Finalised]:
         """End a series (default: every series): finalise all its remaining values.
@@ -459,6 +691,10 @@ class StreamingQC:
             if state is not None and state.received > state.done:
                 results.extend(state.finalise(state.received, key))
         return results
+
+    def forget(self, series: Hashable) -> None:
+        """Drop a series' state without finalising it (a later feed starts anew)."""
+        self._series.pop(series, None)
 
     def pending(self, series: Hashable = "") -> int:
         """Return how many values of a series wait for their flags."""
