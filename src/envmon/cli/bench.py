@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from envmon.bench.ledger import run_ledger_bench
-from envmon.cli.bench_quality import quality_command
+from envmon.cli.bench_quality import qc_stream_command, quality_command
 from envmon.cli.common import console, handle_errors
 from envmon.storage.db import create_engine_for
 from envmon.timeutil import BEIJING
@@ -281,3 +281,4 @@ def evaluation_command(
 
 
 app.command("quality")(quality_command)
+app.command("qc-stream")(qc_stream_command)

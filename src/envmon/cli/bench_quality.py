@@ -212,3 +212,60 @@ def _default_table(result: QualityBench) -> Table:
         table.add_row(name, f"{seconds:.3f}")
     table.add_row("total", f"{timing.seconds:.3f}")
     return table
+
+
+@handle_errors
+def qc_stream_command(
+    stations: int = typer.Option(1000, min=2, help="stations for the engine timing"),
+    minutes: int = typer.Option(
+        30, min=1, help="timed minutes (one frame per station)"
+    ),
+    platform_stations: int = typer.Option(
+        200, min=0, help="stations for the database timing (0: skip)"
+    ),
+    database_url: str | None = typer.Option(
+        None, help="an empty database for the platform timing (default: SQLite file)"
+    ),
+) -> None:
+    """What streaming QC adds to ingest per HJ 212 frame (six pollutants a frame)."""
+    import tempfile
+    from pathlib import Path
+
+    from envmon.bench.quality_stream import run_stream_bench
+
+    with (
+        tempfile.TemporaryDirectory(prefix="envmon-qc-stream-") as folder,
+        console.status("streaming QC benchmark") as status,
+    ):
+        result = run_stream_bench(
+            stations=stations,
+            minutes=minutes,
+            platform_stations=platform_stations,
+            database_url=database_url,
+            workdir=Path(folder),
+            progress=lambda message: status.update(f"streaming QC: {message}"),
+        )
+    table = Table(title="streaming QC per frame (median µs over the timed minutes)")
+    table.add_column("measurement")
+    table.add_column("µs / frame", justify="right")
+    table.add_row(
+        f"engine, {result.stations} stations fed together (feed_many)",
+        f"{result.engine_together_us:.1f}",
+    )
+    table.add_row(
+        "engine, the same fed one series at a time (baseline)",
+        f"{result.engine_alone_us:.1f}",
+    )
+    ratio = result.engine_alone_us / result.engine_together_us
+    table.add_row("  speed-up; same flags", f"{ratio:.1f}×; {result.engine_equal}")
+    if result.platform_stations:
+        table.add_row(
+            f"platform QC pass ({result.backend}, {result.platform_stations} stations: "
+            "find new values, check, write verdicts)",
+            f"{result.platform_us:.1f}",
+        )
+        table.add_row(
+            "  for comparison: writing the frame's measurements",
+            f"{result.platform_write_us:.1f}",
+        )
+    console.print(table)

@@ -192,6 +192,14 @@ class _Series:
     first: int = 0  # series index of the point at ``begin``
     done: int = 0  # series index of the first point not yet finalised
     last_time: int | None = None
+    trim_at: int = 0  # trim the tail once it holds this many points
+    counted_back: int = 0  # longest lookback in points of the checks without a duration
+    timed: tuple[_Plan, ...] = ()  # the checks that reach back a duration
+
+    def __post_init__(self) -> None:
+        untimed = [p.lookback_points for p in self.plans if not p.lookback_seconds]
+        self.counted_back = max(untimed, default=0)
+        self.timed = tuple(p for p in self.plans if p.lookback_seconds)
 
     @property
     def received(self) -> int:
@@ -245,13 +253,26 @@ class _Series:
         return flags
 
     def advance(self, stop: int) -> None:
-        """Mark points before series index ``stop`` final; drop what no check needs."""
+        """Mark points before series index ``stop`` final; drop what no check needs.
+
+        Dropping is amortised: the tail is trimmed once it has grown by an eighth (at
+        least 32 points) beyond what the checks needed at the last trim. Older points
+        are never read by a check (each reads from its own window start), so keeping
+        them a little longer changes no flag.
+        """
+        self.done = stop
+        if self.end - self.begin < self.trim_at:
+            return
         tail = self.times[self.begin : self.end]
         hi = stop - self.first
-        self.done = stop
-        keep = min((self.start(plan, tail, stop) for plan in self.plans), default=hi)
+        keep = hi - self.counted_back
+        for plan in self.timed:
+            keep = min(keep, self.start(plan, tail, stop))
+        keep = max(0, keep) if self.plans else hi
         self.begin += keep
         self.first += keep
+        kept = self.end - self.begin
+        self.trim_at = kept + max(32, kept // 8)
 
     def finalise(self, stop: int, key: Hashable) -> list[Finalised]:
         """Finalise points ``done … stop − 1`` and drop what no check needs any more."""
@@ -405,20 +426,12 @@ class _Stretches:
         return np.asarray(flags[_ragged(starts_out, self.news)], dtype=np.uint8)
 
     def each(self, plan: _Plan) -> FlagArray:
-        """A check run per series (``flat_line`` first decided for all where its
-        shortcut can: a value that moved beyond the tolerance is not flat)."""
+        """A check run per series; ``flat_line`` is first decided for all series at
+        once where its definition allows (see :func:`_flat_line_good`)."""
         column = np.empty(self.positions.size, dtype=np.uint8)
         undecided = np.ones(len(self.items), dtype=bool)
         if plan.rule.check == "flat_line":
-            current = self.values[self.positions]
-            previous = self.values[self.positions - 1]
-            with np.errstate(invalid="ignore"):
-                moved = np.isnan(current) | (
-                    np.abs(current - previous) > plan.rule.params["tolerance"]
-                )
-            column[:] = np.where(np.isnan(current), MISSING, GOOD)
-            heads = np.concatenate([[0], np.cumsum(self.news)[:-1]])
-            undecided = np.add.reduceat(~moved, heads) > 0
+            undecided = self._not_flat(plan, column)
         at = 0
         for j, (_, st, _stop) in enumerate(self.items):
             size = int(self.news[j])
@@ -427,6 +440,48 @@ class _Stretches:
                 column[at : at + size] = st.column(plan, lo, lo + size)
             at += size
         return column
+
+    def _not_flat(self, plan: _Plan, column: FlagArray) -> npt.NDArray[np.bool_]:
+        """Fill ``column`` with GOOD (MISSING where NaN) and return which series still
+        need the check: a point is not flat if it moved beyond the tolerance from the
+        point before, or its values since ``suspect_seconds`` ago span more than it."""
+        tolerance = plan.rule.params["tolerance"]
+        current = self.values[self.positions]
+        previous = self.values[self.positions - 1]
+        floor = plan.rule.params.get("floor")
+        with np.errstate(invalid="ignore"):
+            open_ = ~(np.isnan(current) | (np.abs(current - previous) > tolerance))
+            if floor is not None:  # at or below the floor nothing is flat
+                open_ &= ~(current <= floor)
+        column[:] = np.where(np.isnan(current), MISSING, GOOD)
+        heads = np.concatenate([[0], np.cumsum(self.news)[:-1]])
+        candidates = np.flatnonzero(np.add.reduceat(open_, heads) > 0)
+        if candidates.size == 0:
+            return np.zeros(len(self.items), dtype=bool)
+        duration = int(np.ceil(plan.rule.params["suspect_seconds"]))
+        windows: list[npt.NDArray[np.float64]] = []
+        owners: list[int] = []
+        for j in candidates.tolist():
+            st = self.items[j][1]
+            tail_t = st.times[st.begin : st.end]
+            tail_v = st.values[st.begin : st.end]
+            lo = st.done - st.first
+            head = int(heads[j])
+            points = lo + np.flatnonzero(open_[head : head + int(self.news[j])])
+            starts = tail_t.searchsorted(tail_t[points] - duration, side="right") - 1
+            for m, i in zip(
+                np.maximum(starts, 0).tolist(), points.tolist(), strict=True
+            ):
+                windows.append(tail_v[m : i + 1])
+                owners.append(j)
+        sizes = np.array([w.size for w in windows])
+        joined = np.concatenate(windows)
+        bounds = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        span = np.fmax.reduceat(joined, bounds) - np.fmin.reduceat(joined, bounds)
+        undecided = np.zeros(len(self.items), dtype=bool)
+        flat = ~(span > tolerance)
+        undecided[np.asarray(owners)[flat]] = True
+        return undecided
 
     def records(self, columns: list[FlagArray]) -> list[Finalised]:
         """The finalised values of every series, and each series moved on."""
