@@ -535,6 +535,8 @@ def _finalise_together(
     (a duration window) is first decided for all series at once by its shortcut.
     """
     plans = items[0][1].plans
+    if not plans:  # nothing to run: every value UNKNOWN
+        return [r for key, st, stop in items for r in st.finalise(stop, key)]
     back = max([1, *(p.lookback_points for p in plans)])
     ahead = max([0, *(p.lookahead_points for p in plans)])
     together: list[tuple[Hashable, _Series, int]] = []
