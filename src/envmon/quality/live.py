@@ -49,7 +49,6 @@ from envmon.quality.service import (
     read_series,
     seconds_of,
     store_verdicts,
-    unflagged_series,
     window_of,
 )
 from envmon.quality.stream import Finalised, StreamingQC
@@ -138,13 +137,11 @@ class LiveQC:
             self._windows_seen = latest_window
         run_id = self._run(session, now)
         start = now - self.horizon if since is None else since
-        series = unflagged_series(session, since=start, point_ids=point_ids)
-        known = {key.point_id for key, _, _ in series if key in self._series}
+        found = _unflagged_rows(session, start, point_ids)
         rows: dict[SeriesKey, list[Any]] = {}
-        if known:
-            found = _unflagged_rows(session, start, known)
-            for key, group in groupby(found, key=lambda r: SeriesKey(*r[:3])):
-                rows[key] = list(group)
+        for key, group in groupby(found, key=lambda r: SeriesKey(*r[:3])):
+            rows[key] = list(group)
+        series = [(key, items[0][3], items[-1][3]) for key, items in rows.items()]
         fed, warmed = Verdicts(), Verdicts()
         feeds: list[tuple[SeriesKey, Any, list[float]]] = []
         targets: dict[SeriesKey, Verdicts] = {}

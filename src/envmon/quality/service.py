@@ -28,7 +28,7 @@ from typing import Any, Final, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Table, and_, func, insert, or_, select, update
+from sqlalchemy import Table, and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -456,6 +456,22 @@ def _stored(
     }
 
 
+def _stored_rows(
+    session: Session, verdicts: Verdicts
+) -> dict[tuple[SeriesKey, datetime], Any]:
+    """The QC rows already stored for the values of ``verdicts``."""
+    spans: dict[SeriesKey, tuple[datetime, datetime]] = {}
+    for key, at in zip(verdicts.keys, verdicts.times, strict=True):
+        low, high = spans.get(key, (at, at))
+        spans[key] = (min(low, at), max(high, at))
+    stored: dict[tuple[SeriesKey, datetime], Any] = {}
+    for key, (low, high) in spans.items():
+        stored.update(
+            ((key, at), row) for at, row in _stored(session, key, low, high).items()
+        )
+    return stored
+
+
 def store_verdicts(
     *, session: Session, verdicts: Verdicts, run_id: int | None, fresh: bool = False
 ) -> QcSummary:
@@ -470,18 +486,7 @@ def store_verdicts(
     summary = QcSummary(run_id=run_id, series=len(keys), values=len(verdicts))
     if not verdicts.times:
         return summary
-    stored: dict[tuple[SeriesKey, datetime], Any] = {}
-    if not fresh:
-        for key in keys:
-            own = [
-                t
-                for k, t in zip(verdicts.keys, verdicts.times, strict=True)
-                if k == key
-            ]
-            stored.update(
-                ((key, at), row)
-                for at, row in _stored(session, key, min(own), max(own)).items()
-            )
+    stored = {} if fresh else _stored_rows(session, verdicts)
     device = device_flag_to_qc(verdicts.device_flags)
     auto = np.asarray(verdicts.auto_flags, dtype=np.uint8)
     review_flag, review_id, overrule = _review_layer(session, verdicts)
@@ -628,37 +633,6 @@ def _review_layer(
                 overrule[i] = review.overrule_device
                 ids[i] = review.id
     return flags, ids, overrule
-
-
-def unflagged_series(
-    session: Session,
-    *,
-    since: datetime,
-    point_ids: Iterable[int] | None = None,
-) -> list[tuple[SeriesKey, datetime, datetime]]:
-    """Series with values since ``since`` that have no QC row: (key, first, last)."""
-    query = (
-        select(
-            Measurement.point_id,
-            Measurement.parameter_code,
-            Measurement.kind,
-            func.min(Measurement.measured_at),
-            func.max(Measurement.measured_at),
-        )
-        .outerjoin(QcResult, QC_JOIN)
-        .where(
-            Measurement.measured_at >= since,
-            QcResult.run_id.is_(None),  # no row, or only a reviewer's so far
-            or_(*(Measurement.kind == kind for kind in _QC_KINDS)),
-        )
-        .group_by(Measurement.point_id, Measurement.parameter_code, Measurement.kind)
-    )
-    if point_ids is not None:
-        query = query.where(Measurement.point_id.in_(sorted(set(point_ids))))
-    return [
-        (SeriesKey(p, c, DataKind(k)), first, last)
-        for p, c, k, first, last in session.execute(query)
-    ]
 
 
 def default_rules() -> RuleSet:
