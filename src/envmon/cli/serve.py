@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 import typer
 import uvicorn
@@ -24,6 +24,25 @@ from envmon.quality.live import LiveQC
 from envmon.storage.db import session_scope
 
 
+def _drain(
+    event: IngestedEvent, events: asyncio.Queue[IngestedEvent]
+) -> tuple[set[int], datetime | None]:
+    """The points of ``event`` and of every event queued after it, and their earliest
+    data time (None if one of them has none)."""
+    batch = [event]
+    while not events.empty():
+        batch.append(events.get_nowait())
+    points: set[int] = set().union(*(e.points for e in batch))
+    firsts = [e.first_at for e in batch]
+    if any(first is None for first in firsts):
+        return points, None
+    return points, min(f for f in firsts if f is not None)
+
+
+SWEEP_S: Final = 600.0
+"""Seconds between QC passes over the whole horizon (values a failed pass left)."""
+
+
 async def process_ingested(
     events: asyncio.Queue[IngestedEvent],
     factory: sessionmaker[Session],
@@ -37,11 +56,21 @@ async def process_ingested(
     live = qc if qc is not None else LiveQC()
     loop = asyncio.get_running_loop()
     last_evaluation = loop.time()
+    last_sweep = -SWEEP_S  # the first pass sweeps the whole horizon
     pending = False
 
-    def run_qc(points: set[int]) -> None:
+    def run_qc(points: set[int], since: datetime | None, sweep: bool) -> None:
+        now = datetime.now(UTC)
+        if sweep:  # every point, from the horizon or the batches' data if older
+            horizon = now - live.horizon
+            since = horizon if since is None else min(since, horizon)
         with session_scope(factory) as session:
-            live.process(session=session, now=datetime.now(UTC), point_ids=points)
+            live.process(
+                session=session,
+                now=now,
+                point_ids=None if sweep else points,
+                since=since,
+            )
 
     def run_evaluation() -> None:
         with session_scope(factory) as session:
@@ -54,11 +83,14 @@ async def process_ingested(
         except TimeoutError:
             event = None
         if event is not None:
-            points = set(event.points)
-            while not events.empty():
-                points |= events.get_nowait().points
+            points, since = _drain(event, events)
+            # The batches' own data times bound the search for new values; a sweep of
+            # the whole horizon now and then catches what a failed pass left behind.
+            sweep = since is None or loop.time() - last_sweep >= SWEEP_S
+            if sweep:
+                last_sweep = loop.time()
             try:
-                await asyncio.to_thread(run_qc, points)
+                await asyncio.to_thread(run_qc, points, since, sweep)
             except Exception as err:  # noqa: BLE001 - the values stay unflagged: retried
                 err_console.print(f"QC failed, will retry: {err}", markup=False)
                 live.forget()
