@@ -43,6 +43,57 @@ SWEEP_S: Final = 600.0
 """Seconds between QC passes over the whole horizon (values a failed pass left)."""
 
 
+class _AfterIngest:
+    """QC and recomputation in worker threads; failures are reported and retried."""
+
+    def __init__(self, factory: sessionmaker[Session], live: LiveQC) -> None:
+        self.factory = factory
+        self.live = live
+        self.last_sweep: float | None = None
+
+    def _qc(self, points: set[int], since: datetime | None, sweep: bool) -> None:
+        now = datetime.now(UTC)
+        if sweep:  # every point, from the horizon or the batches' data if older
+            horizon = now - self.live.horizon
+            since = horizon if since is None else min(since, horizon)
+        with session_scope(self.factory) as session:
+            self.live.process(
+                session=session,
+                now=now,
+                point_ids=None if sweep else points,
+                since=since,
+            )
+
+    async def qc(self, points: set[int], since: datetime | None, clock: float) -> None:
+        """QC the new values of ``points`` (data from ``since``); the whole horizon
+        on the first pass and every :data:`SWEEP_S` (what a failed pass left)."""
+        sweep = (
+            since is None
+            or self.last_sweep is None
+            or clock - self.last_sweep >= SWEEP_S
+        )
+        if sweep:
+            self.last_sweep = clock
+        try:
+            await asyncio.to_thread(self._qc, points, since, sweep)
+        except Exception as err:  # noqa: BLE001 - the values stay unflagged: retried
+            err_console.print(f"QC failed, will retry: {err}", markup=False)
+            self.live.forget()
+
+    def _evaluate(self) -> None:
+        with session_scope(self.factory) as session:
+            flows.process_changes(session=session, now=datetime.now(UTC))
+
+    async def evaluate(self) -> bool:
+        """Consume the change marks; False if it failed (the marks stay queued)."""
+        try:
+            await asyncio.to_thread(self._evaluate)
+        except Exception as err:  # noqa: BLE001 - keep going; the marks stay queued
+            err_console.print(f"evaluation failed, will retry: {err}", markup=False)
+            return False
+        return True
+
+
 async def process_ingested(
     events: asyncio.Queue[IngestedEvent],
     factory: sessionmaker[Session],
@@ -53,54 +104,21 @@ async def process_ingested(
     state kept in ``qc``), then the recomputation of derived values once batches have
     settled for ``settle_s`` seconds, or every ``settle_s`` under steady traffic. Both
     run in a worker thread, so the gateway's loop never waits on them."""
-    live = qc if qc is not None else LiveQC()
+    work = _AfterIngest(factory, qc if qc is not None else LiveQC())
     loop = asyncio.get_running_loop()
     last_evaluation = loop.time()
-    last_sweep = -SWEEP_S  # the first pass sweeps the whole horizon
     pending = False
-
-    def run_qc(points: set[int], since: datetime | None, sweep: bool) -> None:
-        now = datetime.now(UTC)
-        if sweep:  # every point, from the horizon or the batches' data if older
-            horizon = now - live.horizon
-            since = horizon if since is None else min(since, horizon)
-        with session_scope(factory) as session:
-            live.process(
-                session=session,
-                now=now,
-                point_ids=None if sweep else points,
-                since=since,
-            )
-
-    def run_evaluation() -> None:
-        with session_scope(factory) as session:
-            flows.process_changes(session=session, now=datetime.now(UTC))
-
     while True:
         try:
-            timeout = settle_s if pending else None
-            event = await asyncio.wait_for(events.get(), timeout)
+            event = await asyncio.wait_for(events.get(), settle_s if pending else None)
         except TimeoutError:
             event = None
         if event is not None:
             points, since = _drain(event, events)
-            # The batches' own data times bound the search for new values; a sweep of
-            # the whole horizon now and then catches what a failed pass left behind.
-            sweep = since is None or loop.time() - last_sweep >= SWEEP_S
-            if sweep:
-                last_sweep = loop.time()
-            try:
-                await asyncio.to_thread(run_qc, points, since, sweep)
-            except Exception as err:  # noqa: BLE001 - the values stay unflagged: retried
-                err_console.print(f"QC failed, will retry: {err}", markup=False)
-                live.forget()
+            await work.qc(points, since, loop.time())
             pending = True
         if pending and (event is None or loop.time() - last_evaluation >= settle_s):
-            try:
-                await asyncio.to_thread(run_evaluation)
-                pending = False
-            except Exception as err:  # noqa: BLE001 - keep going; the marks stay queued
-                err_console.print(f"evaluation failed, will retry: {err}", markup=False)
+            pending = not await work.evaluate()
             last_evaluation = loop.time()
 
 
