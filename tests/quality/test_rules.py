@@ -24,7 +24,13 @@ from envmon.quality.rules import (
     rules_for,
     validate_rules,
 )
-from envmon.quality.stream import batch_qc, require_single_series
+from envmon.quality.stream import (
+    PARTNER_CODES,
+    batch_qc,
+    cross_flags,
+    require_single_series,
+    split_checks,
+)
 
 
 def catalogue() -> list[dict[str, Any]]:
@@ -606,12 +612,16 @@ def test_the_default_rule_file_validates_and_every_rule_runs_on_a_single_series(
     for rule in DEFAULT_RULES.rules:
         assert rule.reference, rule.parameter
         assert rule.element is None or rule.element in ELEMENTS
-        require_single_series(rule.checks)
+        single, cross = split_checks(rule.checks)
+        require_single_series(single)
         flags, history = batch_qc(
-            times, values, rule.checks, rules_version=DEFAULT_RULES.version
+            times, values, single, rules_version=DEFAULT_RULES.version
         )
-        assert len(history) == len(rule.checks)
+        assert len(history) == len(single)
         assert flags.shape == (50,)
+        for check in cross:  # with their partner parameters at the same times
+            partners = dict.fromkeys(PARTNER_CODES[check.check].values(), values / 2)
+            assert cross_flags(check, values, times, partners).shape == (50,)
 
 
 @pytest.mark.parametrize(
@@ -636,7 +646,9 @@ def test_default_spans(
 
 
 def test_default_pm25_rules_flag_the_obvious() -> None:
-    checks = rules_for(DEFAULT_RULES, "a34004", "air", point_kind="station")
+    checks, _ = split_checks(
+        rules_for(DEFAULT_RULES, "a34004", "air", point_kind="station")
+    )
     times = np.arange(8).astype("datetime64[h]").astype("datetime64[s]")
     values = np.array([30.0, 32.0, 700.0, 31.0, 1200.0, -20.0, -2.0, np.nan])
     flags, history = batch_qc(

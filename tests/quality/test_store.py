@@ -23,7 +23,7 @@ from envmon.quality.rules import parse_rules
 from envmon.quality.stats import validity
 from envmon.registry.models import Point
 from tests.conftest import NOW
-from tests.evaluation.conftest import PM25, Registry, add_hours, bj
+from tests.evaluation.conftest import PM10, PM25, Registry, add_hours, bj
 
 pytestmark = pytest.mark.db
 
@@ -339,3 +339,30 @@ def test_device_window_and_new_rules_requalify_keeping_old_verdicts(
     # The window's check is part of every rule set's run.
     assert _verdicts(session, registry.station_a)[bj(2016, 3, 1, 8)][1] == Flag.FAIL
     assert window.id is not None
+
+
+def test_pm25_above_pm10_is_suspect_in_stored_qc(
+    session: Session, registry: Registry
+) -> None:
+    pm10 = [60.0 + (h % 4) * 5 for h in range(24)]
+    pm25 = [30.0 + (h % 5) * 3 for h in range(24)]
+    pm25[12] = 95.0  # PM10 at 12:00 is 60: beyond 60 × 1.1 + 10
+    pm25[13] = 72.0  # PM10 65: within the tolerance (65 × 1.1 + 10 = 81.5)
+    add_hours(session, registry.station_a, PM10, DAY, pm10)
+    add_hours(session, registry.station_a, PM25, DAY, pm25)
+    LiveQC().process(session=session, now=NOW, since=bj(2016, 3, 1))
+    live = _verdicts(session, registry.station_a)
+    assert live[bj(2016, 3, 1, 12)] == (Flag.SUSPECT, Flag.SUSPECT, "pm25_le_pm10")
+    assert "pm25_le_pm10" not in live[bj(2016, 3, 1, 13)][2]
+    again = requalify(
+        session=session,
+        point_id=registry.station_a,
+        start=bj(2016, 3, 1),
+        end=None,
+        rules=None,
+        actor="tester",
+        now=NOW,
+        reason="batch agrees",
+        parameters=[PM25],
+    )
+    assert again.changed == 0 and _verdicts(session, registry.station_a) == live

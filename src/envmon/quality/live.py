@@ -33,13 +33,14 @@ from sqlalchemy.orm import Session
 
 from envmon.measurements.models import DataKind, Measurement
 from envmon.quality.models import QC_JOIN, DeviceWindow, QcResult, RunMode
-from envmon.quality.rules import RuleSet
+from envmon.quality.rules import CheckRule, RuleSet
 from envmon.quality.service import (
     _QC_KINDS,
     TAIL_GRACE,
     QcSummary,
     SeriesKey,
     Verdicts,
+    apply_cross,
     checks_for,
     context_start,
     default_rules,
@@ -51,7 +52,7 @@ from envmon.quality.service import (
     store_verdicts,
     window_of,
 )
-from envmon.quality.stream import Finalised, StreamingQC
+from envmon.quality.stream import Finalised, StreamingQC, split_checks
 
 __all__ = ["HORIZON", "LiveQC"]
 
@@ -66,6 +67,7 @@ class _Live:
 
     last: datetime
     write_from: datetime | None = None
+    cross: list[CheckRule] = field(default_factory=list)  # cross-parameter checks
     waiting: deque[tuple[datetime, str | None]] = field(default_factory=deque)
 
     def expect(self, times: list[datetime], device_flags: list[str | None]) -> None:
@@ -163,6 +165,9 @@ class LiveQC:
             fed_key = result.series
             assert isinstance(fed_key, SeriesKey)
             self._series[fed_key].take(fed_key, result, targets[fed_key])
+        cross = {key: live.cross for key, live in self._series.items() if live.cross}
+        apply_cross(session, fed, cross)
+        apply_cross(session, warmed, cross)
         fresh = store_verdicts(session=session, verdicts=fed, run_id=run_id, fresh=True)
         summary = store_verdicts(session=session, verdicts=warmed, run_id=run_id)
         summary.add(fresh)
@@ -206,11 +211,12 @@ class LiveQC:
         if not rows.times:
             self._series.pop(key, None)
             return
-        live = _Live(rows.times[-1], write_from)
+        single, cross = split_checks(checks)
+        live = _Live(rows.times[-1], write_from, cross)
         live.expect(rows.times, rows.device_flags)
         self._series[key] = live
         results = self._stream.feed(
-            seconds_of(rows.times), rows.values, series=key, checks=checks
+            seconds_of(rows.times), rows.values, series=key, checks=single
         )
         for result in results:
             live.take(key, result, verdicts)
@@ -222,6 +228,8 @@ class LiveQC:
             if now - live.last >= TAIL_GRACE:
                 for result in self._stream.flush(key):
                     live.take(key, result, verdicts)
+                if live.cross:
+                    apply_cross(session, verdicts, {key: live.cross})
                 del self._series[key]
         return store_verdicts(session=session, verdicts=verdicts, run_id=run_id)
 

@@ -379,7 +379,7 @@ def rules_for(
     Examples
     --------
     >>> [c.check for c in rules_for(DEFAULT_RULES, "a34004")]
-    ['gross_range', 'negative', 'spike', 'flat_line', 'duplicates', 'time_gap']
+    ['gross_range', 'negative', 'spike', 'flat_line', 'duplicates', 'time_gap', 'pm25_le_pm10']
     """
     rule = find_rule(rule_set, parameter, element, point_kind=point_kind)
     return [] if rule is None else list(rule.checks)

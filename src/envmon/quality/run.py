@@ -33,7 +33,13 @@ import numpy.typing as npt
 from envmon.errors import Problem, ValidationError
 from envmon.quality.flags import FlagArray, FloatArray
 from envmon.quality.rules import ELEMENTS, CheckRule, RuleSet, find_rule
-from envmon.quality.stream import batch_qc, require_single_series
+from envmon.quality.stream import (
+    PARTNER_CODES,
+    batch_qc,
+    cross_flags,
+    require_single_series,
+    split_checks,
+)
 from envmon.registry.enums import PointKind
 from envmon.timeutil import parse_instant
 
@@ -229,12 +235,14 @@ def select_checks(
         if rule is None:
             problems.append(Problem(_no_rule(rule_set, code, source), field=column))
             continue
+        single, cross = split_checks(rule.checks)
+        others = [c for c in rule.checks if c not in single and c not in cross]
         try:
-            require_single_series(rule.checks)
+            require_single_series(others)
         except ValueError as err:
             problems.append(Problem(f"rule for {code!r}: {err}", field=column))
             continue
-        chosen[column] = (code, list(rule.checks))
+        chosen[column] = (code, single + cross)
     if problems:
         msg = (
             f"cannot choose QC rules for {len(problems)} column(s): name a column by its "
@@ -260,10 +268,18 @@ def qc_table(
         the checks that set SUSPECT or FAIL joined by ``;`` (``""`` if none).
     """
     results = {}
+    by_code = {code: columns[column] for column, (code, _) in checks.items()}
     for column, (parameter, rules) in checks.items():
+        single, cross = split_checks(rules)
         flags, history = batch_qc(
-            times, columns[column], rules, rules_version=rules_version
+            times, columns[column], single, rules_version=rules_version
         )
+        for rule in cross:  # where the table has the partner parameters
+            if set(PARTNER_CODES[rule.check].values()) <= set(by_code):
+                column_flags = cross_flags(rule, columns[column], times, by_code)
+                meta = rule.spec.history_meta(rule.params, rules_version=rules_version)
+                history.append(column_flags, meta)
+        flags = history.flags()
         names, mask = history.flagged()
         joined = [""] * flags.size
         for row in np.flatnonzero(mask.any(axis=0)).tolist():

@@ -21,7 +21,7 @@ counts, its (point, Beijing day) is marked for recomputation.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, NamedTuple
@@ -41,6 +41,7 @@ from envmon.quality.flags import (
     Flag,
     device_flag_to_qc,
     effective_flag,
+    qartod_compare,
 )
 from envmon.quality.history import History
 from envmon.quality.models import (
@@ -53,7 +54,7 @@ from envmon.quality.models import (
     RunMode,
 )
 from envmon.quality.rules import DEFAULT_RULES, CheckRule, RuleSet, rules_for
-from envmon.quality.stream import batch_qc
+from envmon.quality.stream import PARTNER_CODES, batch_qc, cross_flags, split_checks
 from envmon.registry.models import Outlet, Point, Station
 from envmon.storage.bulk import copy_rows
 from envmon.timeutil import to_beijing
@@ -62,6 +63,7 @@ __all__ = [
     "QC_JOIN",
     "TAIL_GRACE",
     "QcSummary",
+    "apply_cross",
     "SeriesKey",
     "Verdicts",
     "checks_for",
@@ -212,14 +214,14 @@ def checks_for(
     selector: tuple[str, str | None] | None,
     windows: Sequence[tuple[datetime, datetime, str]] = (),
 ) -> list[CheckRule]:
-    """The single-series checks of a series: its rule's, plus ``device_windows`` over the
-    point's recorded windows when it has any."""
+    """The checks of a series that stored QC runs: its rule's single-series and
+    cross-parameter checks (:func:`~envmon.quality.stream.split_checks`), plus
+    ``device_windows`` over the point's recorded windows when it has any."""
     point_kind, element = selector if selector is not None else (None, None)
-    checks = [
-        rule
-        for rule in rules_for(rules, key.parameter_code, element, point_kind=point_kind)
-        if _single_series(rule)
-    ]
+    single, cross = split_checks(
+        rules_for(rules, key.parameter_code, element, point_kind=point_kind)
+    )
+    checks = single + cross
     if windows:
         spans = [(_naive(start), _naive(end), state) for start, end, state in windows]
         checks.append(CheckRule(check="device_windows", params={"windows": spans}))
@@ -230,14 +232,9 @@ def _naive(at: datetime) -> str:
     return at.astimezone(UTC).replace(tzinfo=None).isoformat()
 
 
-def _single_series(rule: CheckRule) -> bool:
-    spec = rule.spec
-    return len(spec.inputs) == 2 and spec.inputs[1] == spec.time_input
-
-
 def window_of(checks: Sequence[CheckRule]) -> Window:
     """The union of the checks' windows: what a verdict may read back and ahead."""
-    windows = [rule.window() for rule in checks]
+    windows = [rule.window() for rule in split_checks(checks)[0]]
     return Window(
         max((w.lookback_points for w in windows), default=0),
         max((w.lookback_seconds for w in windows), default=0.0),
@@ -357,7 +354,8 @@ def qc_range(
     if not rows.times:
         return QcSummary()
     seconds = seconds_of(rows.times)
-    flags, history = batch_qc(seconds, rows.values, checks)
+    single, cross = split_checks(checks)
+    flags, history = batch_qc(seconds, rows.values, single)
     stop = len(rows.times)
     if complete and now - rows.times[-1] < TAIL_GRACE:
         stop -= window.lookahead_points  # they wait for the values they look ahead to
@@ -377,7 +375,59 @@ def qc_range(
             int(flags[i]),
             names[offset],
         )
+    apply_cross(session, verdicts, {key: cross})
     return store_verdicts(session=session, verdicts=verdicts, run_id=run_id)
+
+
+def _partner(
+    session: Session, key: SeriesKey, code: str, times: Sequence[datetime]
+) -> npt.NDArray[np.float64]:
+    """Another parameter's values of the same point and kind at ``times`` (NaN where it
+    has none)."""
+    found = dict(
+        session.execute(
+            select(Measurement.measured_at, Measurement.value).where(
+                Measurement.point_id == key.point_id,
+                Measurement.parameter_code == code,
+                Measurement.kind == key.kind,
+                Measurement.measured_at >= min(times),
+                Measurement.measured_at <= max(times),
+            )
+        ).all()
+    )
+    return np.array(
+        [np.nan if found.get(t) is None else found[t] for t in times], dtype=np.float64
+    )
+
+
+def apply_cross(
+    session: Session,
+    verdicts: Verdicts,
+    cross: Mapping[SeriesKey, Sequence[CheckRule]],
+) -> None:
+    """Add cross-parameter checks to verdicts (in place): each runs on the series' values
+    and its partners' stored values at the same times, and is combined with the
+    automatic verdict by precedence. A partner value that arrives later does not
+    re-decide the verdict (``envmon qc requalify`` does)."""
+    positions: dict[SeriesKey, list[int]] = {}
+    for i, key in enumerate(verdicts.keys):
+        if cross.get(key):
+            positions.setdefault(key, []).append(i)
+    for key, index in positions.items():
+        times = [verdicts.times[i] for i in index]
+        values = np.array([verdicts.values[i] for i in index], dtype=np.float64)
+        for rule in cross[key]:
+            codes = sorted(set(PARTNER_CODES[rule.check].values()))
+            partners = {code: _partner(session, key, code, times) for code in codes}
+            flags = cross_flags(rule, values, seconds_of(times), partners)
+            current = np.array([verdicts.auto_flags[i] for i in index], dtype=np.uint8)
+            combined = qartod_compare(current, flags).tolist()
+            for offset, i in enumerate(index):
+                verdicts.auto_flags[i] = combined[offset]
+                if int(flags[offset]) in (Flag.SUSPECT, Flag.FAIL):
+                    verdicts.checks[i] = ";".join(
+                        name for name in (verdicts.checks[i], rule.check) if name
+                    )
 
 
 def _s(at: datetime) -> np.datetime64:

@@ -40,7 +40,15 @@ from envmon.quality.flags import PRECEDENCE, Flag, FlagArray
 from envmon.quality.history import History
 from envmon.quality.rules import CheckRule, RuleSet, rules_for
 
-__all__ = ["Finalised", "StreamingQC", "batch_qc", "require_single_series"]
+__all__ = [
+    "PARTNER_CODES",
+    "Finalised",
+    "StreamingQC",
+    "batch_qc",
+    "cross_flags",
+    "require_single_series",
+    "split_checks",
+]
 
 IntArray = npt.NDArray[np.int64]
 _FLAGGING: Final = np.zeros(256, dtype=bool)  # code → "sets SUSPECT or FAIL"
@@ -74,6 +82,52 @@ class Finalised(NamedTuple):
     """Combined QARTOD flag (as :meth:`History.flags` of :func:`batch_qc`)."""
     checks: tuple[str, ...]
     """Checks that set SUSPECT or FAIL here, in rule order."""
+
+
+PARTNER_CODES: Final[Mapping[str, Mapping[str, str]]] = {
+    "pm25_le_pm10": {"pm10": "a34002"},
+    "nox_consistency": {"no": "a21003", "no2": "a21004"},
+}
+"""Cross-parameter checks that run on stored series and tables: the series checked is the
+check's first input; each other input is the parameter (HJ 212 code) of the same point at
+the same times named here."""
+
+
+def split_checks(
+    checks: Iterable[CheckRule],
+) -> tuple[list[CheckRule], list[CheckRule]]:
+    """(single-series checks, cross-parameter checks of :data:`PARTNER_CODES`); other
+    multi-input checks are left out (they run where their inputs are aligned)."""
+    single, cross = [], []
+    for rule in checks:
+        if rule.check in PARTNER_CODES:
+            cross.append(rule)
+        elif _is_single(rule):
+            single.append(rule)
+    return single, cross
+
+
+def cross_flags(
+    rule: CheckRule,
+    values: npt.ArrayLike,
+    times: TimesLike,
+    partners: Mapping[str, npt.ArrayLike],
+) -> FlagArray:
+    """Run a cross-parameter check; ``partners`` holds the other parameters' values at
+    the same times by code (NaN where a partner has none)."""
+    codes = PARTNER_CODES[rule.check]
+    spec = rule.spec
+    extra = [partners[codes[name]] for name in spec.inputs[1:-1]]
+    return spec.function(values, *extra, times, **rule.params)
+
+
+def _is_single(rule: CheckRule) -> bool:
+    spec = rule.spec
+    return (
+        len(spec.inputs) == 2
+        and spec.inputs[1] == spec.time_input
+        and not spec.inputs[0].endswith("times")
+    )
 
 
 def require_single_series(checks: Iterable[CheckRule]) -> None:
@@ -565,8 +619,10 @@ class StreamingQC:
     Parameters
     ----------
     rules : RuleSet or sequence of CheckRule
-        A rule set (each series gets :func:`rules_for` its parameter, element and point
-        kind, given at its first :meth:`feed`) or one list of checks for every series.
+        A rule set (each series gets the single-series checks of :func:`rules_for` its
+        parameter, element and point kind, given at its first :meth:`feed`; the
+        cross-parameter ones run where the parameters are aligned, see
+        :data:`PARTNER_CODES`) or one list of checks for every series.
         A series no rule matches gets UNKNOWN (not evaluated) flags.
     rules_version : str, optional
         Kept for the caller's history meta; default the rule set's version or "".
@@ -632,11 +688,13 @@ class StreamingQC:
             parameter = selector.get("parameter")
             if parameter is None:
                 parameter = key[1] if isinstance(key, tuple) and len(key) == 2 else key
-            checks = rules_for(
-                self._rules,
-                str(parameter),
-                selector.get("element"),
-                point_kind=selector.get("point_kind"),
+            checks, _cross = split_checks(
+                rules_for(
+                    self._rules,
+                    str(parameter),
+                    selector.get("element"),
+                    point_kind=selector.get("point_kind"),
+                )
             )
             plans = self._plans_for(checks)
         lookahead = max((plan.lookahead_points for plan in plans), default=0)
