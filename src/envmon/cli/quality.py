@@ -20,7 +20,8 @@ from envmon.measurements.models import DataKind
 from envmon.quality.flags import Flag
 from envmon.quality.live import LiveQC
 from envmon.quality.models import ReviewAction
-from envmon.quality.reviews import REASON_CODES, requalify, review, review_json
+from envmon.quality.reading import review_json
+from envmon.quality.reviews import REASON_CODES, requalify, review
 from envmon.quality.rules import DEFAULT_RULES, parse_rules
 from envmon.quality.run import (
     ColumnResult,

@@ -37,10 +37,6 @@ from envmon.quality.rules import CheckRule, RuleSet
 from envmon.quality.service import (
     _QC_KINDS,
     TAIL_GRACE,
-    QcSummary,
-    SeriesKey,
-    Verdicts,
-    apply_cross,
     checks_for,
     context_start,
     default_rules,
@@ -48,11 +44,17 @@ from envmon.quality.service import (
     load_selectors,
     new_run,
     read_series,
-    seconds_of,
-    store_verdicts,
     window_of,
 )
 from envmon.quality.stream import Finalised, StreamingQC, split_checks
+from envmon.quality.verdicts import (
+    QcSummary,
+    SeriesKey,
+    Verdicts,
+    apply_cross,
+    seconds_of,
+    store_verdicts,
+)
 
 __all__ = ["HORIZON", "LiveQC"]
 

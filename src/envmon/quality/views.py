@@ -14,10 +14,12 @@ from envmon.api.deps import CurrentUser, NowDep, ScopeDep, SessionDep
 from envmon.errors import NotFoundError, ValidationError
 from envmon.measurements import service as measurements
 from envmon.measurements.models import DataKind
-from envmon.quality import reviews, stats
+from envmon.quality import reading, reviews, stats
 from envmon.quality.flags import DEVICE_WINDOW_KINDS, FLAG_LABELS
 from envmon.quality.models import DeviceWindow, QcReview, QcRun, ReviewAction
-from envmon.quality.service import SeriesKey
+from envmon.quality.verdicts import (
+    SeriesKey,
+)
 from envmon.registry import service as registry
 from envmon.timeutil import parse_instant
 from envmon.users.models import Role
@@ -139,7 +141,7 @@ def value_history(
     """Every flag layer of one value (``at``: its interval start) and who set it."""
     point = registry.get_point_or_raise(session=session, scope=scope, mn=mn)
     key = SeriesKey(point.id, parameter, _kind(kind))
-    return reviews.value_history(session=session, key=key, at=_instant(at, "at"))
+    return reading.value_history(session=session, key=key, at=_instant(at, "at"))
 
 
 @router.post("/points/{mn}/reviews", status_code=201)
@@ -170,7 +172,7 @@ def create_review(
         now=now,
         overrule_device=body.overrule_device,
     )
-    return {"review": reviews.review_json(row), "applied": summary.as_json()}
+    return {"review": reading.review_json(row), "applied": summary.as_json()}
 
 
 @router.get("/points/{mn}/reviews")
@@ -183,7 +185,7 @@ def list_reviews(
     if parameter:
         query = query.where(QcReview.parameter_code == parameter)
     rows = session.scalars(query.order_by(QcReview.id.desc()))
-    return [reviews.review_json(r) for r in rows]
+    return [reading.review_json(r) for r in rows]
 
 
 @router.post("/points/{mn}/device-windows", status_code=201)
@@ -209,7 +211,7 @@ def create_device_window(
         recorded_by=user.username,
         now=now,
     )
-    return {"window": reviews.window_json(window), "requalified": summary.as_json()}
+    return {"window": reading.window_json(window), "requalified": summary.as_json()}
 
 
 @router.get("/points/{mn}/device-windows")
@@ -223,7 +225,7 @@ def list_device_windows(
         .where(DeviceWindow.point_id == point.id)
         .order_by(DeviceWindow.id.desc())
     )
-    return [reviews.window_json(w) for w in rows]
+    return [reading.window_json(w) for w in rows]
 
 
 @router.post("/points/{mn}/requalify")
@@ -275,6 +277,6 @@ def get_run(session: SessionDep, run_id: int, rules: bool = False) -> dict[str, 
     if run is None:
         msg = f"no QC run {run_id}"
         raise NotFoundError(msg)
-    shown = reviews.run_json(run, rules=rules)
+    shown = reading.run_json(run, rules=rules)
     assert shown is not None
     return shown
