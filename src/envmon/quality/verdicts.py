@@ -337,25 +337,32 @@ def _review_layer(
     return flags, ids, overrule
 
 
-def _partner(
-    session: Session, key: SeriesKey, code: str, times: Sequence[datetime]
-) -> npt.NDArray[np.float64]:
-    """Another parameter's values of the same point and kind at ``times`` (NaN where it
-    has none)."""
-    found = dict(
-        session.execute(
-            select(Measurement.measured_at, Measurement.value).where(
-                Measurement.point_id == key.point_id,
-                Measurement.parameter_code == code,
-                Measurement.kind == key.kind,
-                Measurement.measured_at >= min(times),
-                Measurement.measured_at <= max(times),
-            )
-        ).all()
+def _partners(
+    session: Session,
+    keys: Sequence[SeriesKey],
+    codes: set[str],
+    times: Sequence[datetime],
+) -> dict[tuple[int, str, DataKind, datetime], float | None]:
+    """Stored values of parameters ``codes`` at the points and kinds of ``keys`` between
+    the first and last of ``times``, in one query."""
+    if not keys or not codes:
+        return {}
+    rows = session.execute(
+        select(
+            Measurement.point_id,
+            Measurement.parameter_code,
+            Measurement.kind,
+            Measurement.measured_at,
+            Measurement.value,
+        ).where(
+            Measurement.point_id.in_(sorted({k.point_id for k in keys})),
+            Measurement.parameter_code.in_(sorted(codes)),
+            Measurement.kind.in_(sorted({k.kind for k in keys})),
+            Measurement.measured_at >= min(times),
+            Measurement.measured_at <= max(times),
+        )
     )
-    return np.array(
-        [np.nan if found.get(t) is None else found[t] for t in times], dtype=np.float64
-    )
+    return {(p, c, DataKind(k), at): v for p, c, k, at, v in rows}
 
 
 def apply_cross(
@@ -371,12 +378,36 @@ def apply_cross(
     for i, key in enumerate(verdicts.keys):
         if cross.get(key):
             positions.setdefault(key, []).append(i)
+    if not positions:
+        return
+    codes = {
+        code
+        for key in positions
+        for rule in cross[key]
+        for code in PARTNER_CODES[rule.check].values()
+    }
+    stored = _partners(
+        session,
+        list(positions),
+        codes,
+        [verdicts.times[i] for index in positions.values() for i in index],
+    )
     for key, index in positions.items():
         times = [verdicts.times[i] for i in index]
         values = np.array([verdicts.values[i] for i in index], dtype=np.float64)
         for rule in cross[key]:
-            codes = sorted(set(PARTNER_CODES[rule.check].values()))
-            partners = {code: _partner(session, key, code, times) for code in codes}
+            partners = {
+                code: np.array(
+                    [
+                        np.nan
+                        if (v := stored.get((key.point_id, code, key.kind, t))) is None
+                        else v
+                        for t in times
+                    ],
+                    dtype=np.float64,
+                )
+                for code in set(PARTNER_CODES[rule.check].values())
+            }
             flags = cross_flags(rule, values, seconds_of(times), partners)
             current = np.array([verdicts.auto_flags[i] for i in index], dtype=np.uint8)
             combined = qartod_compare(current, flags).tolist()
