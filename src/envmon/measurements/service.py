@@ -17,7 +17,7 @@ from envmon.registry.models import Parameter, Point
 from envmon.storage.bulk import copy_rows
 from envmon.timeutil import parse_instant, to_beijing
 
-__all__ = ["INTERVAL", "add_many", "mark_changed", "series"]
+__all__ = ["INTERVAL", "add_many", "data_kind", "instant", "mark_changed", "series"]
 
 CHANGE_MARKS = cast(Table, ChangeMark.__table__)
 UNCHECKED = 2
@@ -63,7 +63,8 @@ def mark_changed(*, session: Session, keys: Iterable[tuple[int, datetime]]) -> i
     return len(days)
 
 
-def _kind(kind: str) -> DataKind:
+def data_kind(kind: str) -> DataKind:
+    """The data kind named ``kind``, or ValidationError listing the kinds."""
     try:
         return DataKind(kind)
     except ValueError as err:
@@ -72,7 +73,9 @@ def _kind(kind: str) -> DataKind:
         raise ValidationError(msg) from err
 
 
-def _instant(text: str | None, name: str) -> Any:
+def instant(text: str | None, name: str) -> Any:
+    """An ISO 8601 instant (Beijing time without a zone), None for None, or
+    ValidationError naming the field."""
     if text is None:
         return None
     try:
@@ -97,7 +100,7 @@ def series(
     Times without a zone are Beijing time. Each value carries its interval start in UTC and
     its hour-ending label in Beijing time.
     """
-    data_kind = _kind(kind)
+    chosen = data_kind(kind)
     catalogue = session.get(Parameter, parameter)
     if catalogue is None:
         msg = f"unknown parameter code {parameter!r}"
@@ -117,17 +120,17 @@ def series(
         .where(
             Measurement.point_id == point.id,
             Measurement.parameter_code == parameter,
-            Measurement.kind == data_kind,
+            Measurement.kind == chosen,
         )
         .order_by(Measurement.measured_at)
         .limit(limit)
     )
-    start_at, end_at = _instant(start, "start"), _instant(end, "end")
+    start_at, end_at = instant(start, "start"), instant(end, "end")
     if start_at is not None:
         query = query.where(Measurement.measured_at >= start_at)
     if end_at is not None:
         query = query.where(Measurement.measured_at < end_at)
-    step = INTERVAL[data_kind]
+    step = INTERVAL[chosen]
     values = []
     for (
         measured_at,
@@ -169,6 +172,6 @@ def series(
         "parameter": parameter,
         "parameter_name": catalogue.name_zh,
         "unit": catalogue.unit,
-        "kind": data_kind.value,
+        "kind": chosen.value,
         "values": values,
     }

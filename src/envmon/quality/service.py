@@ -203,16 +203,7 @@ def context_start(
     """(where verdicts must be rewritten, where reading must start) for new values from
     ``first``: the ``lookahead`` points before ``first`` look ahead to it, and each of
     those reads back ``lookback_seconds`` plus ``lookback_points`` (Window.bounds)."""
-    write_from = first
-    if window.lookahead_points:
-        before = session.scalars(
-            select(Measurement.measured_at)
-            .where(_series_where(key), Measurement.measured_at < first)
-            .order_by(Measurement.measured_at.desc())
-            .limit(window.lookahead_points)
-        ).all()
-        if before:
-            write_from = before[-1]
+    write_from = _points_before(session, key, first, window.lookahead_points)
     read_from = write_from
     if window.lookback_seconds > 0:
         seconds = int(np.ceil(window.lookback_seconds))
@@ -224,16 +215,23 @@ def context_start(
             .limit(1)
         )
         read_from = min(read_from, inside) if inside is not None else read_from
-    if window.lookback_points:
-        earlier = session.scalars(
-            select(Measurement.measured_at)
-            .where(_series_where(key), Measurement.measured_at < read_from)
-            .order_by(Measurement.measured_at.desc())
-            .limit(window.lookback_points)
-        ).all()
-        if earlier:
-            read_from = earlier[-1]
-    return write_from, read_from
+    return write_from, _points_before(session, key, read_from, window.lookback_points)
+
+
+def _points_before(
+    session: Session, key: SeriesKey, at: datetime, count: int
+) -> datetime:
+    """The time of the ``count``-th value of the series before ``at`` (the earliest
+    there is if fewer; ``at`` if none or ``count`` is 0)."""
+    if not count:
+        return at
+    before = session.scalars(
+        select(Measurement.measured_at)
+        .where(_series_where(key), Measurement.measured_at < at)
+        .order_by(Measurement.measured_at.desc())
+        .limit(count)
+    ).all()
+    return before[-1] if before else at
 
 
 class SeriesRows(NamedTuple):

@@ -11,9 +11,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from envmon.api.deps import CurrentUser, NowDep, ScopeDep, SessionDep
-from envmon.errors import NotFoundError, ValidationError
+from envmon.errors import NotFoundError
 from envmon.measurements import service as measurements
-from envmon.measurements.models import DataKind
 from envmon.quality import reading, reviews, stats
 from envmon.quality.flags import DEVICE_WINDOW_KINDS, FLAG_LABELS
 from envmon.quality.models import DeviceWindow, QcReview, QcRun, ReviewAction
@@ -21,7 +20,6 @@ from envmon.quality.verdicts import (
     SeriesKey,
 )
 from envmon.registry import service as registry
-from envmon.timeutil import parse_instant
 from envmon.users.models import Role
 from envmon.users.service import require_role
 
@@ -36,20 +34,8 @@ End = Annotated[str, Query(description="ISO 8601 end (exclusive); Beijing time")
 
 
 def _instant(text: str, name: str) -> datetime:
-    try:
-        return parse_instant(text)
-    except ValueError as err:
-        msg = f"{name}: {err}"
-        raise ValidationError(msg) from err
-
-
-def _kind(text: str) -> DataKind:
-    try:
-        return DataKind(text)
-    except ValueError as err:
-        known = ", ".join(k.value for k in DataKind)
-        msg = f"unknown data kind {text!r}; known: {known}"
-        raise ValidationError(msg) from err
+    at: datetime = measurements.instant(text, name)
+    return at
 
 
 class ReviewIn(BaseModel):
@@ -140,7 +126,7 @@ def value_history(
 ) -> dict[str, Any]:
     """Every flag layer of one value (``at``: its interval start) and who set it."""
     point = registry.get_point_or_raise(session=session, scope=scope, mn=mn)
-    key = SeriesKey(point.id, parameter, _kind(kind))
+    key = SeriesKey(point.id, parameter, measurements.data_kind(kind))
     return reading.value_history(session=session, key=key, at=_instant(at, "at"))
 
 
@@ -161,7 +147,7 @@ def create_review(
         session=session,
         point=point,
         parameter=body.parameter,
-        kind=_kind(body.kind),
+        kind=measurements.data_kind(body.kind),
         start=_instant(body.start, "start"),
         end=_instant(body.end, "end"),
         action=body.action,
