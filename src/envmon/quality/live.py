@@ -147,7 +147,7 @@ class LiveQC:
             rows[key] = list(group)
         series = [(key, items[0][3], items[-1][3]) for key, items in rows.items()]
         fed, warmed = Verdicts(), Verdicts()
-        feeds: list[tuple[SeriesKey, Any, list[float]]] = []
+        feeds: list[tuple[SeriesKey, Any, Any]] = []
         targets: dict[SeriesKey, Verdicts] = {}
         for key, first, _ in series:
             live = self._series.get(key)
@@ -157,7 +157,10 @@ class LiveQC:
                 if new:
                     times = [r[3] for r in new]
                     live.expect(times, [r[5] for r in new])
-                    values = [np.nan if r[4] is None else r[4] for r in new]
+                    values = np.array(
+                        [np.nan if r[4] is None else r[4] for r in new],
+                        dtype=np.float64,
+                    )
                     feeds.append((key, seconds_of(times), values))
                     # values a reviewer flagged before QC reached them have a row
                     targets[key] = warmed if any(r[6] for r in items) else fed

@@ -61,6 +61,7 @@ Shortcut = Callable[
 _QUICK_WINDOWS: Final = 4
 """Points per run whose flat-line window the shortcut measures itself."""
 _NO_CHECKS: Final[tuple[str, ...]] = ()
+_SECONDS: Final = np.dtype("datetime64[s]")
 # QC code → rank in PRECEDENCE (1 = lowest) and back; the checks return QARTOD codes only
 _RANK: Final = np.zeros(256, dtype=np.uint8)
 _RANK[list(PRECEDENCE)] = np.arange(1, len(PRECEDENCE) + 1)
@@ -268,8 +269,12 @@ class _Series:
             times[:kept] = self.times[self.begin : self.end]
             buffer[:kept] = self.values[self.begin : self.end]
             self.times, self.values, self.begin, self.end = times, buffer, 0, kept
-        self.times[self.end : self.end + count] = seconds
-        self.values[self.end : self.end + count] = values
+        if count == 1:
+            self.times[self.end] = seconds[0]
+            self.values[self.end] = values[0]
+        else:
+            self.times[self.end : self.end + count] = seconds
+            self.values[self.end : self.end + count] = values
         self.end += count
         self.last_time = int(seconds[-1])
 
@@ -753,8 +758,18 @@ class StreamingQC:
         self, series: Hashable, state: _Series, times: TimesLike, values: npt.ArrayLike
     ) -> int | None:
         """Append values; the series index to finalise up to, or None (not yet)."""
-        v = _values(values)
-        seconds = _seconds(times, v.size)
+        if (  # one value as arrays of the checks' own types (the live path): no copies
+            isinstance(values, np.ndarray)
+            and isinstance(times, np.ndarray)
+            and values.shape == times.shape == (1,)
+            and values.dtype == np.float64
+            and times.dtype == _SECONDS
+            and not np.isnat(times[0])
+        ):
+            v, seconds = values, times.view(np.int64)
+        else:
+            v = _values(values)
+            seconds = _seconds(times, v.size)
         if v.size == 0:
             return None
         if state.last_time is not None and int(seconds[0]) < state.last_time:
