@@ -62,6 +62,7 @@ _QUICK_WINDOWS: Final = 4
 """Points per run whose flat-line window the shortcut measures itself."""
 _NO_CHECKS: Final[tuple[str, ...]] = ()
 _SECONDS: Final = np.dtype("datetime64[s]")
+_NAT: Final = int(np.datetime64("NaT", "s").view(np.int64))
 # QC code → rank in PRECEDENCE (1 = lowest) and back; the checks return QARTOD codes only
 _RANK: Final = np.zeros(256, dtype=np.uint8)
 _RANK[list(PRECEDENCE)] = np.arange(1, len(PRECEDENCE) + 1)
@@ -269,14 +270,24 @@ class _Series:
             times[:kept] = self.times[self.begin : self.end]
             buffer[:kept] = self.values[self.begin : self.end]
             self.times, self.values, self.begin, self.end = times, buffer, 0, kept
-        if count == 1:
-            self.times[self.end] = seconds[0]
-            self.values[self.end] = values[0]
-        else:
-            self.times[self.end : self.end + count] = seconds
-            self.values[self.end : self.end + count] = values
+        self.times[self.end : self.end + count] = seconds
+        self.values[self.end : self.end + count] = values
         self.end += count
         self.last_time = int(seconds[-1])
+
+    def append_one(self, second: int, value: float) -> None:
+        """:meth:`append` of one value (the live path's common case)."""
+        if self.end == self.times.size:
+            kept = self.end - self.begin
+            size = max(64, 2 * (kept + 1))
+            times, buffer = np.empty(size, np.int64), np.empty(size)
+            times[:kept] = self.times[self.begin : self.end]
+            buffer[:kept] = self.values[self.begin : self.end]
+            self.times, self.values, self.begin, self.end = times, buffer, 0, kept
+        self.times[self.end] = second
+        self.values[self.end] = value
+        self.end += 1
+        self.last_time = second
 
     def start(self, plan: _Plan, tail: IntArray, index: int) -> int:
         """Tail position of the first point the flag at series ``index`` may read.
@@ -759,17 +770,21 @@ class StreamingQC:
     ) -> int | None:
         """Append values; the series index to finalise up to, or None (not yet)."""
         if (  # one value as arrays of the checks' own types (the live path): no copies
-            isinstance(values, np.ndarray)
-            and isinstance(times, np.ndarray)
-            and values.shape == times.shape == (1,)
+            type(values) is np.ndarray
+            and type(times) is np.ndarray
+            and values.size == 1 == times.size
             and values.dtype == np.float64
             and times.dtype == _SECONDS
-            and not np.isnat(times[0])
         ):
-            v, seconds = values, times.view(np.int64)
-        else:
-            v = _values(values)
-            seconds = _seconds(times, v.size)
+            second = int(times.view(np.int64)[0])
+            if second != _NAT and (
+                state.last_time is None or second >= state.last_time
+            ):
+                state.append_one(second, float(values[0]))
+                stop = state.received - state.lookahead
+                return None if stop - state.done < self.batch_points else stop
+        v = _values(values)
+        seconds = _seconds(times, v.size)
         if v.size == 0:
             return None
         if state.last_time is not None and int(seconds[0]) < state.last_time:
