@@ -36,6 +36,16 @@ EXPECTED = {
         "ResultStatus",
         "SubjectKind",
     ],
+    "envmon.integrity": [
+        "STOPPED_FLAGS",
+        "Hit",
+        "abatement_off",
+        "data_while_stopped",
+        "flags_while_producing",
+        "frozen_output",
+        "pinned_below_limit",
+        "runs",
+    ],
     "envmon.hj212": [
         "Frame",
         "FrameDecoder",

@@ -1,0 +1,30 @@
+"""Falsification detection (弄虚作假识别): signatures, scores, evidence. Pure core first.
+
+Implements the data signatures of falsification.md §3, which maps the behaviours of
+环发〔2015〕175号 and the 两高 interpretations (法释〔2016〕29号, 法释〔2023〕7号) to
+patterns in monitoring, activity and abatement data. ``signatures`` holds the detectors:
+pure functions over numpy arrays returning :class:`~envmon.integrity.signatures.Hit`.
+Nothing here does I/O, logs or reads the clock.
+"""
+
+from envmon.integrity.signatures import (
+    STOPPED_FLAGS,
+    Hit,
+    abatement_off,
+    data_while_stopped,
+    flags_while_producing,
+    frozen_output,
+    pinned_below_limit,
+    runs,
+)
+
+__all__ = [
+    "STOPPED_FLAGS",
+    "Hit",
+    "abatement_off",
+    "data_while_stopped",
+    "flags_while_producing",
+    "frozen_output",
+    "pinned_below_limit",
+    "runs",
+]
