@@ -41,10 +41,12 @@ EXPECTED = {
         "Hit",
         "abatement_off",
         "data_while_stopped",
+        "dilution",
         "flags_while_producing",
         "frozen_output",
         "pinned_below_limit",
         "runs",
+        "sampling_interference",
     ],
     "envmon.hj212": [
         "Frame",

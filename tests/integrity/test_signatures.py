@@ -9,10 +9,12 @@ import pytest
 from envmon.integrity import (
     abatement_off,
     data_while_stopped,
+    dilution,
     flags_while_producing,
     frozen_output,
     pinned_below_limit,
     runs,
+    sampling_interference,
 )
 
 T0 = np.datetime64("2025-03-01T00:00:00", "s")
@@ -122,3 +124,42 @@ def test_abatement_off_with_normal_looking_data() -> None:
         abatement_off(minutes(n), values, power, idle, normal_power=400.0, limit=100.0)
         == []
     )
+
+
+def test_dilution_is_o2_above_the_units_own_o2_at_that_load() -> None:
+    n = 24 * 60
+    load = np.where(np.arange(n) % 480 < 240, 60.0, 90.0)  # two load levels
+    o2 = np.where(load > 80, 6.0, 8.0) + RNG.normal(0, 0.2, n)
+    o2[720:900] += 6.0  # 3 h of dilution air at 90 % load
+    (hit,) = dilution(minutes(n), o2, load)
+    assert (hit.signature, hit.start, hit.stop) == (4, 720, 900)
+    assert hit.evidence["baseline_o2_pct"] == pytest.approx(6.0, abs=0.1)
+    assert hit.evidence["mean_excess_points"] == pytest.approx(6.0, abs=0.2)
+    # honest: O2 is high at start-up (low load), which is not compared
+    startup = o2.copy()
+    low = load.copy()
+    low[720:900] = 10.0
+    assert dilution(minutes(n), startup, low) == []
+
+
+def test_sampling_interference_all_gases_fall_while_o2_rises() -> None:
+    n = 120
+    so2 = noisy(n, 80.0)
+    nox = noisy(n, 120.0)
+    o2 = np.full(n, 7.0)
+    load = np.full(n, 85.0)
+    so2[60:70] = 10.0  # probe blocked: every gas falls and air gets in
+    nox[60:70] = 15.0
+    o2[60:70] = 15.0
+    (hit,) = sampling_interference(minutes(n), {"a21026": so2, "a21002": nox}, o2, load)
+    assert hit.signature == 6 and 60 <= hit.start <= 61 and hit.stop <= 66
+    assert hit.evidence["channels"] == "a21002,a21026"
+    # honest: the plant ramps down (load falls with the gases)
+    ramp = load.copy()
+    ramp[60:] = 30.0
+    assert (
+        sampling_interference(minutes(n), {"a21026": so2, "a21002": nox}, o2, ramp)
+        == []
+    )
+    with pytest.raises(ValueError, match="gas channel"):
+        sampling_interference(minutes(n), {}, o2, load)

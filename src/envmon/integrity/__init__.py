@@ -12,10 +12,12 @@ from envmon.integrity.signatures import (
     Hit,
     abatement_off,
     data_while_stopped,
+    dilution,
     flags_while_producing,
     frozen_output,
     pinned_below_limit,
     runs,
+    sampling_interference,
 )
 
 __all__ = [
@@ -23,8 +25,10 @@ __all__ = [
     "Hit",
     "abatement_off",
     "data_while_stopped",
+    "dilution",
     "flags_while_producing",
     "frozen_output",
     "pinned_below_limit",
     "runs",
+    "sampling_interference",
 ]

@@ -12,8 +12,10 @@ is worse the ratio is inverted. Thresholds are the reference's "starting thresho
 per site" and every one is a parameter.
 
 Signatures here (numbers as in falsification.md §3): 1 frozen output while running,
-2 values pinned just below the limit, 9 data reported while production is stopped,
-10 stopped/fault flags or gaps while producing, 15 abatement off while data look normal.
+2 values pinned just below the limit, 4 dilution (O2 above the unit's own O2 at that
+load), 6 sampling interference (all gases fall as O2 rises), 9 data reported while
+production is stopped, 10 stopped/fault flags or gaps while producing, 15 abatement off
+while data look normal.
 
 References
 ----------
@@ -35,10 +37,12 @@ __all__ = [
     "Hit",
     "abatement_off",
     "data_while_stopped",
+    "dilution",
     "flags_while_producing",
     "frozen_output",
     "pinned_below_limit",
     "runs",
+    "sampling_interference",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -467,4 +471,171 @@ def abatement_off(
                     },
                 )
             )
+    return hits
+
+
+def _load_bins(load: FloatArray, width: float) -> npt.NDArray[np.int64]:
+    with np.errstate(invalid="ignore"):
+        return np.floor(np.nan_to_num(load, nan=-1.0) / width).astype(np.int64)
+
+
+def dilution(
+    times: npt.ArrayLike,
+    o2: npt.ArrayLike,
+    load: npt.ArrayLike,
+    *,
+    running_load: float = 20.0,
+    excess_points: float = 4.0,
+    min_seconds: float = 7200.0,
+    bin_width: float = 10.0,
+) -> list[Hit]:
+    """Signature 4: stack O2 far above what the unit shows at the same load (dilution air).
+
+    The baseline is the unit's own median O2 per load band (``bin_width`` % wide) over
+    the input, so each unit is compared with itself at the same load (start-ups and low
+    load, where O2 is naturally high, are excluded by ``running_load``).
+
+    Parameters
+    ----------
+    times : array-like of datetime64
+        Data times [UTC], sorted.
+    o2 : array-like of float
+        Measured stack O2 [% by volume, dry].
+    load : array-like of float
+        Production load [% of rated].
+    running_load : float, default 20
+        Load above which the unit counts as running [%].
+    excess_points : float, default 4
+        O2 above the baseline that is reported [percentage points] (falsification.md §3
+        #4).
+    min_seconds : float, default 7200
+        Shortest stretch reported [s] (2 h).
+    bin_width : float, default 10
+        Width of the load bands of the baseline [%].
+
+    Returns
+    -------
+    list of Hit
+        Evidence: ``duration_s``, ``mean_o2_pct``, ``baseline_o2_pct``,
+        ``mean_excess_points``.
+    """
+    oxygen = np.asarray(o2, dtype=np.float64)
+    seconds = _seconds(times, oxygen.size)
+    ld = np.asarray(load, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        running = ld > running_load
+    bins = _load_bins(ld, bin_width)
+    baseline = np.full(oxygen.size, np.nan)
+    usable = running & ~np.isnan(oxygen)
+    for band in np.unique(bins[usable]).tolist():
+        members = usable & (bins == band)
+        baseline[bins == band] = np.median(oxygen[members])
+    with np.errstate(invalid="ignore"):
+        excess = oxygen - baseline
+        mask = running & (excess > excess_points)
+    step = _step(seconds)
+    hits = []
+    for start, stop in runs(mask):
+        duration = _span_seconds(seconds, start, stop, step)
+        if duration >= min_seconds:
+            part = slice(start, stop)
+            mean_excess = float(np.nanmean(excess[part]))
+            hits.append(
+                Hit(
+                    4,
+                    "dilution",
+                    start,
+                    stop,
+                    _score(mean_excess, excess_points),
+                    {
+                        "duration_s": duration,
+                        "mean_o2_pct": round(float(np.nanmean(oxygen[part])), 3),
+                        "baseline_o2_pct": round(float(np.nanmean(baseline[part])), 3),
+                        "mean_excess_points": round(mean_excess, 3),
+                    },
+                )
+            )
+    return hits
+
+
+def sampling_interference(
+    times: npt.ArrayLike,
+    gases: Mapping[str, npt.ArrayLike],
+    o2: npt.ArrayLike,
+    load: npt.ArrayLike,
+    *,
+    window_seconds: float = 300.0,
+    drop: float = 0.5,
+    o2_rise_points: float = 3.0,
+    load_change: float = 0.1,
+) -> list[Hit]:
+    """Signature 6: every gas channel falls together while O2 rises (air in the probe).
+
+    At each point, every channel of ``gases`` is compared with its value
+    ``window_seconds`` earlier: all fell by more than ``drop``, O2 rose by more than
+    ``o2_rise_points`` and the load moved less than ``load_change`` (a share).
+
+    Parameters
+    ----------
+    times : array-like of datetime64
+        Data times [UTC], sorted.
+    gases : mapping of str to array-like of float
+        The gas channels by HJ 212 code (SO2, NOx, PM …) [their units], at least one.
+    o2 : array-like of float
+        Stack O2 [% by volume].
+    load : array-like of float
+        Production load [% of rated].
+    window_seconds : float, default 300
+        How far back the comparison looks [s] (5 min, falsification.md §3 #6).
+    drop : float, default 0.5
+        Fall of every gas reported, as a share of its earlier value.
+    o2_rise_points : float, default 3
+        O2 rise reported [percentage points].
+    load_change : float, default 0.1
+        Largest load change still "no process change", as a share.
+
+    Returns
+    -------
+    list of Hit
+        One per stretch of consecutive points; evidence: ``smallest_drop`` (share),
+        ``o2_rise_points``, the channels.
+    """
+    if not gases:
+        msg = "sampling_interference needs at least one gas channel"
+        raise ValueError(msg)
+    oxygen = np.asarray(o2, dtype=np.float64)
+    seconds = _seconds(times, oxygen.size)
+    ld = np.asarray(load, dtype=np.float64)
+    earlier = np.searchsorted(seconds, seconds - int(window_seconds), side="left")
+    has_earlier = seconds - seconds[earlier] >= int(window_seconds) * 0.5
+    falls = []
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for values in gases.values():
+            channel = np.asarray(values, dtype=np.float64)
+            if channel.shape != oxygen.shape:
+                msg = "every gas channel needs the shape of o2"
+                raise ValueError(msg)
+            falls.append(1.0 - channel / channel[earlier])
+        smallest = np.min(np.stack(falls), axis=0)
+        rise = oxygen - oxygen[earlier]
+        steady = np.abs(ld - ld[earlier]) <= load_change * np.abs(ld[earlier])
+        mask = has_earlier & (smallest > drop) & (rise > o2_rise_points) & steady
+    hits = []
+    for start, stop in runs(mask):
+        part = slice(start, stop)
+        fell = float(np.nanmax(smallest[part]))
+        hits.append(
+            Hit(
+                6,
+                "sampling_interference",
+                start,
+                stop,
+                _score(fell, drop),
+                {
+                    "smallest_drop": round(fell, 3),
+                    "o2_rise_points": round(float(np.nanmax(rise[part])), 3),
+                    "channels": ",".join(sorted(gases)),
+                },
+            )
+        )
     return hits
