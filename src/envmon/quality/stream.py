@@ -63,6 +63,9 @@ _QUICK_WINDOWS: Final = 4
 _NO_CHECKS: Final[tuple[str, ...]] = ()
 _SECONDS: Final = np.dtype("datetime64[s]")
 _NAT: Final = int(np.datetime64("NaT", "s").view(np.int64))
+_FLOAT: Final = np.dtype(np.float64)
+_ONE: Final = (1,)
+_new_tuple: Final = tuple.__new__
 # QC code → rank in PRECEDENCE (1 = lowest) and back; the checks return QARTOD codes only
 _RANK: Final = np.zeros(256, dtype=np.uint8)
 _RANK[list(PRECEDENCE)] = np.arange(1, len(PRECEDENCE) + 1)
@@ -460,12 +463,14 @@ class _Stretches:
         cls, items: list[tuple[Hashable, _Series, int]], back: int, ahead: int
     ) -> _Stretches:
         news = np.array([stop - st.done for _, st, stop in items], dtype=np.int64)
-        segments_v, segments_t = [], []
+        segments_v: list[npt.NDArray[np.float64]] = []
+        segments_t: list[IntArray] = []
+        add_v, add_t = segments_v.append, segments_t.append
         for _, st, stop in items:
-            first = st.begin + st.done - st.first - back
-            last = st.begin + stop - st.first + ahead
-            segments_v.append(st.values[first:last])
-            segments_t.append(st.times[first:last])
+            shift = st.begin - st.first
+            first, last = shift + st.done - back, shift + stop + ahead
+            add_v(st.values[first:last])
+            add_t(st.times[first:last])
         lengths = news + back + ahead
         offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
         return cls(
@@ -531,18 +536,30 @@ class _Stretches:
         duration = int(np.ceil(plan.rule.params["suspect_seconds"]))
         windows: list[npt.NDArray[np.float64]] = []
         owners: list[int] = []
+        news: list[int] = self.news.tolist()
+        head_list: list[int] = heads.tolist()
         for j in candidates.tolist():
             st = self.items[j][1]
-            tail_t = st.times[st.begin : st.end]
-            tail_v = st.values[st.begin : st.end]
-            lo = st.done - st.first
-            head = int(heads[j])
-            points = lo + np.flatnonzero(open_[head : head + int(self.news[j])])
+            begin = st.begin
+            i = st.done - st.first  # tail position of the first new point
+            if news[j] == 1:  # the live path: one new point, and it is open
+                t = st.times[begin + i]
+                m = (
+                    int(st.times[begin : st.end].searchsorted(t - duration, "right"))
+                    - 1
+                )
+                windows.append(st.values[begin + max(m, 0) : begin + i + 1])
+                owners.append(j)
+                continue
+            tail_t = st.times[begin : st.end]
+            tail_v = st.values[begin : st.end]
+            head = head_list[j]
+            points = i + np.flatnonzero(open_[head : head + news[j]])
             starts = tail_t.searchsorted(tail_t[points] - duration, side="right") - 1
-            for m, i in zip(
+            for m, p in zip(
                 np.maximum(starts, 0).tolist(), points.tolist(), strict=True
             ):
-                windows.append(tail_v[m : i + 1])
+                windows.append(tail_v[m : p + 1])
                 owners.append(j)
         sizes = np.array([w.size for w in windows])
         joined = np.concatenate(windows)
@@ -574,14 +591,17 @@ class _Stretches:
                     if hits[i]
                     else _NO_CHECKS
                 )
-                results.append(
-                    Finalised(
-                        key,
-                        st.done + offset,
-                        point_times[i],
-                        point_values[i],
-                        combined[i],
-                        found,
+                results.append(  # Finalised(...) without its Python-level __new__
+                    _new_tuple(
+                        Finalised,
+                        (
+                            key,
+                            st.done + offset,
+                            point_times[i],
+                            point_values[i],
+                            combined[i],
+                            found,
+                        ),
                     )
                 )
             at += int(self.news[j])
@@ -772,16 +792,16 @@ class StreamingQC:
         if (  # one value as arrays of the checks' own types (the live path): no copies
             type(values) is np.ndarray
             and type(times) is np.ndarray
-            and values.size == 1 == times.size
-            and values.dtype == np.float64
+            and values.shape == _ONE
+            and times.shape == _ONE
+            and values.dtype == _FLOAT
             and times.dtype == _SECONDS
         ):
             second = int(times.view(np.int64)[0])
-            if second != _NAT and (
-                state.last_time is None or second >= state.last_time
-            ):
+            last = state.last_time
+            if second != _NAT and (last is None or second >= last):
                 state.append_one(second, float(values[0]))
-                stop = state.received - state.lookahead
+                stop = state.first + state.end - state.begin - state.lookahead
                 return None if stop - state.done < self.batch_points else stop
         v = _values(values)
         seconds = _seconds(times, v.size)
@@ -807,10 +827,12 @@ class StreamingQC:
         or ``(series, times, values, checks)``; series are selected as :meth:`feed`
         does by key. Returns the values now finalised, grouped by series."""
         ready: dict[int, list[tuple[Hashable, _Series, int]]] = {}
+        known = self._series
         for item in feeds:
             series, times, values = item[0], item[1], item[2]
-            own = item[3] if len(item) > 3 else None
-            state = self._state(series, {}, own)
+            state = known.get(series)
+            if state is None:
+                state = self._state(series, {}, item[3] if len(item) > 3 else None)
             stop = self._append(series, state, times, values)
             if stop is not None:
                 ready.setdefault(id(state.plans), []).append((series, state, stop))
