@@ -361,3 +361,49 @@ def test_default_check_sets_fed_together_equal_batch(
     out = feed_together(rule.checks, drawn, chunks, 1)
     for k, (times, values) in enumerate(drawn):
         assert_same_as_batch(rule.checks, times, values, out[k])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=st.data(),
+    chosen=st.lists(
+        st.sampled_from(range(len(SHORT))), min_size=0, max_size=5, unique=True
+    ),
+    count=st.integers(1, 5),
+    batch_points=BATCH,
+)
+def test_one_value_each_equals_batch(
+    data: st.DataObject, chosen: list[int], count: int, batch_points: int
+) -> None:
+    checks = [SHORT[i] for i in sorted(chosen)]
+    drawn = [
+        data.draw(series(1.0, 12.0, [0, 1, 30, 60, 60, 60, 61, 90, 120, 600], 40))
+        for _ in range(count)
+    ]
+    qc = StreamingQC(checks, batch_points=batch_points)
+    out: dict[int, list[Finalised]] = {k: [] for k in range(count)}
+    for step in range(max(t.size for t, _ in drawn)):
+        keys = [k for k, (t, _) in enumerate(drawn) if step < t.size]
+        results = qc.feed_each(
+            keys,
+            np.array([drawn[k][0][step] for k in keys], dtype="datetime64[s]"),
+            np.array([drawn[k][1][step] for k in keys]),
+        )
+        for result in results:
+            out[int(result.series)].append(result)  # type: ignore[call-overload]
+    for result in qc.flush():
+        out[int(result.series)].append(result)  # type: ignore[call-overload]
+    for k, (times, values) in enumerate(drawn):
+        assert_same_as_batch(checks, times, values, out[k])
+
+
+def test_feed_each_refusals() -> None:
+    qc = StreamingQC(SHORT[:1])
+    t = minutes(2)
+    with pytest.raises(ValueError, match="at most once"):
+        qc.feed_each(["a", "a"], t, [1.0, 2.0])
+    with pytest.raises(ValueError, match="differ"):
+        qc.feed_each(["a"], t, [1.0, 2.0])
+    qc.feed_each(["a"], t[1:], [1.0])
+    with pytest.raises(ValueError, match="before the last time fed"):
+        qc.feed_each(["a"], t[:1], [1.0])

@@ -9,7 +9,7 @@ Two measurements, each after a day of history has warmed the state:
 
 * **engine** — :class:`~envmon.quality.stream.StreamingQC` alone (the default rules, the
   checks of every series): every minute, one frame per station arrives and is fed.
-  Fed together (:meth:`~envmon.quality.stream.StreamingQC.feed_many`, as the platform
+  Fed together (:meth:`~envmon.quality.stream.StreamingQC.feed_each`, as the platform
   does) against fed one series at a time (:meth:`~envmon.quality.stream.StreamingQC.feed`),
   the baseline measured in the same run; the flags are compared.
 * **platform** — :class:`~envmon.quality.live.LiveQC` on a database (SQLite file, or
@@ -98,6 +98,8 @@ def _engine(
     keys = [(i, code) for i in range(stations) for code in PARAMETERS]
     timings: dict[str, list[float]] = {"together": [], "alone": []}
     flags: dict[str, list[int]] = {"together": [], "alone": []}
+    # one minute's values of every series, in the order of ``keys``
+    column = np.stack([values[c][i] for i, c in keys], axis=1)
     for mode in ("together", "alone"):
         qc = StreamingQC(DEFAULT_RULES)
         for i, code in keys:
@@ -108,9 +110,7 @@ def _engine(
             t = times[m : m + 1]
             begin = time.perf_counter()
             if mode == "together":
-                out = qc.feed_many(
-                    [((i, c), t, values[c][i, m : m + 1]) for i, c in keys]
-                )
+                out = qc.feed_each(keys, np.repeat(t, len(keys)), column[m])
             else:
                 out = []
                 for i, c in keys:

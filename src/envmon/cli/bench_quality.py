@@ -249,7 +249,7 @@ def qc_stream_command(
     table.add_column("measurement")
     table.add_column("µs / frame", justify="right")
     table.add_row(
-        f"engine, {result.stations} stations fed together (feed_many)",
+        f"engine, {result.stations} stations fed together (feed_each)",
         f"{result.engine_together_us:.1f}",
     )
     table.add_row(

@@ -166,7 +166,16 @@ class LiveQC:
                     targets[key] = warmed if any(r[6] for r in items) else fed
                 continue
             self._warm(session, key, first, warmed)
-        for result in self._stream.feed_many(feeds):
+        single = [f for f in feeds if f[2].size == 1]
+        several = [f for f in feeds if f[2].size != 1]
+        results = self._stream.feed_many(several)
+        if single:
+            results += self._stream.feed_each(
+                [f[0] for f in single],
+                np.concatenate([f[1] for f in single]),
+                np.concatenate([f[2] for f in single]),
+            )
+        for result in results:
             fed_key = result.series
             assert isinstance(fed_key, SeriesKey)
             self._series[fed_key].take(fed_key, result, targets[fed_key])

@@ -35,7 +35,7 @@ from typing import Any, Final, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from envmon.quality.checks import TimesLike, _seconds, _values
+from envmon.quality.checks import TimesLike, _datetimes, _seconds, _values
 from envmon.quality.flags import PRECEDENCE, Flag, FlagArray
 from envmon.quality.history import History
 from envmon.quality.rules import CheckRule, RuleSet, rules_for
@@ -575,38 +575,52 @@ class _Stretches:
         stack = np.stack(columns, axis=1)
         combined: list[int] = _FROM_RANK[_RANK[stack].max(axis=1)].tolist()
         flagged = _FLAGGING[stack]
-        hits: list[bool] = np.asarray(flagged.any(axis=1)).tolist()
+        hits = flagged.any(axis=1)
         names = self.items[0][1].names
         point_times = self.times[self.positions].view("datetime64[s]")
         point_values: list[float] = self.values[self.positions].tolist()
+        found = [_NO_CHECKS] * len(combined)
+        for i in np.flatnonzero(hits).tolist():
+            found[i] = tuple(
+                n for n, f in zip(names, flagged[i].tolist(), strict=True) if f
+            )
         results: list[Finalised] = []
+        news: list[int] = self.news.tolist()
         at = 0
         for j, (key, st, stop) in enumerate(self.items):
-            for offset in range(int(self.news[j])):
+            done = st.done
+            for offset in range(news[j]):
                 i = at + offset
-                found = (
-                    tuple(
-                        n for n, f in zip(names, flagged[i].tolist(), strict=True) if f
-                    )
-                    if hits[i]
-                    else _NO_CHECKS
-                )
                 results.append(  # Finalised(...) without its Python-level __new__
                     _new_tuple(
                         Finalised,
                         (
                             key,
-                            st.done + offset,
+                            done + offset,
                             point_times[i],
                             point_values[i],
                             combined[i],
-                            found,
+                            found[i],
                         ),
                     )
                 )
-            at += int(self.news[j])
+            at += news[j]
             st.advance(stop)
         return results
+
+
+def _finalise_ready(
+    ready: Mapping[int, list[tuple[Hashable, _Series, int]]],
+) -> list[Finalised]:
+    """Finalise the series ready, those sharing their checks together."""
+    results: list[Finalised] = []
+    for group in ready.values():
+        if len(group) == 1:
+            series, state, stop = group[0]
+            results.extend(state.finalise(stop, series))
+        else:
+            results.extend(_finalise_together(group))
+    return results
 
 
 def _finalise_together(
@@ -816,6 +830,51 @@ class StreamingQC:
         stop = state.received - state.lookahead
         return None if stop - state.done < self.batch_points else stop
 
+    def feed_each(
+        self,
+        series: Sequence[Hashable],
+        times: TimesLike,
+        values: npt.ArrayLike,
+    ) -> list[Finalised]:
+        """One new value for each of ``series`` (``times[k]``, ``values[k]`` for
+        ``series[k]``, each series at most once): :meth:`feed_many` of that shape, the
+        live path's, without an array per series."""
+        v = _values(values)
+        stamps = _datetimes(times, "times")
+        if stamps.shape != v.shape or len(series) != v.size:
+            msg = (
+                f"{len(series)} series, {stamps.size} times and {v.size} values differ"
+            )
+            raise ValueError(msg)
+        if np.isnat(stamps).any():
+            msg = "times hold NaT"
+            raise ValueError(msg)
+        if len(set(series)) != len(series):
+            msg = "feed_each takes each series at most once"
+            raise ValueError(msg)
+        ready: dict[int, list[tuple[Hashable, _Series, int]]] = {}
+        known = self._series
+        batch = self.batch_points
+        for key, second, value in zip(
+            series, stamps.view(np.int64).tolist(), v.tolist(), strict=True
+        ):
+            state = known.get(key)
+            if state is None:
+                state = self._state(key, {})
+            last = state.last_time
+            if last is not None and second < last:
+                new, old = np.int64(second), np.int64(last)
+                msg = (
+                    f"series {key!r}: time {new.view('datetime64[s]')} is before the "
+                    f"last time fed, {old.view('datetime64[s]')}"
+                )
+                raise ValueError(msg)
+            state.append_one(second, value)
+            stop = state.first + state.end - state.begin - state.lookahead
+            if stop - state.done >= batch:
+                ready.setdefault(id(state.plans), []).append((key, state, stop))
+        return _finalise_ready(ready)
+
     def feed_many(
         self,
         feeds: Iterable[tuple[Hashable, TimesLike, npt.ArrayLike]]
@@ -836,14 +895,7 @@ class StreamingQC:
             stop = self._append(series, state, times, values)
             if stop is not None:
                 ready.setdefault(id(state.plans), []).append((series, state, stop))
-        results: list[Finalised] = []
-        for group in ready.values():
-            if len(group) == 1:
-                series, state, stop = group[0]
-                results.extend(state.finalise(stop, series))
-            else:
-                results.extend(_finalise_together(group))
-        return results
+        return _finalise_ready(ready)
 
     def flush(self, series: Hashable | None = None) -> list[Finalised]:
         """End a series (default: every series): finalise all its remaining values.
