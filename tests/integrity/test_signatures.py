@@ -8,11 +8,14 @@ import pytest
 
 from envmon.integrity import (
     abatement_off,
+    copied_series,
     data_while_stopped,
     dilution,
     flags_while_producing,
     frozen_output,
+    oxygen_manipulation,
     pinned_below_limit,
+    regular_timestamps,
     runs,
     sampling_interference,
 )
@@ -163,3 +166,45 @@ def test_sampling_interference_all_gases_fall_while_o2_rises() -> None:
     )
     with pytest.raises(ValueError, match="gas channel"):
         sampling_interference(minutes(n), {}, o2, load)
+
+
+def test_oxygen_low_or_inconsistent_with_co2_while_running() -> None:
+    n = 300
+    o2 = 6.0 + RNG.normal(0, 0.2, n)
+    co2 = 13.0 + RNG.normal(0, 0.2, n)  # coal flue gas: O2 + CO2 about 19 %
+    load = np.full(n, 80.0)
+    o2[100:180] = 1.5  # 80 minutes at an impossible 1.5 %
+    hits = oxygen_manipulation(minutes(n), o2, load, co2)
+    assert [(h.signature, h.start, h.stop, h.evidence["reason"]) for h in hits] == [
+        (5, 100, 180, "low_o2"),
+        (5, 100, 180, "o2_co2_sum"),
+    ]
+    assert hits[0].score == 1.0  # half the minimum
+    stopped = load.copy()
+    stopped[90:190] = 0.0  # the unit is not running: no judgement
+    assert oxygen_manipulation(minutes(n), o2, stopped, co2) == []
+
+
+def test_copied_series_across_outlets_even_shifted() -> None:
+    n = 1440
+    a = np.round(40 + np.cumsum(RNG.normal(0, 1, n)), 1)
+    b = np.roll(a, 7)  # the same data, 7 minutes late
+    b[:7] = np.nan
+    (hit,) = copied_series(a, b)
+    assert hit.signature == 8 and hit.evidence["lag_points"] == 7
+    assert hit.evidence["identical_share"] == 1.0
+    other = np.round(40 + np.cumsum(RNG.normal(0, 1, n)), 1)
+    assert copied_series(a, other) == []
+    flat = np.full(n, 12.0)  # two stopped outlets both at 12.0 are not copies
+    assert copied_series(flat, flat.copy()) == []
+
+
+def test_regular_timestamps_are_too_perfect_for_a_real_network() -> None:
+    data = minutes(2000)
+    forged = data + np.timedelta64(3, "s")  # every packet exactly 3 s late
+    (hit,) = regular_timestamps(data, forged)
+    assert hit.signature == 14 and hit.evidence["jitter_s"] == 0.0
+    jitter = (RNG.exponential(2.0, 2000) * 1000).astype("timedelta64[ms]")
+    real = data.astype("datetime64[ms]") + np.timedelta64(3, "s") + jitter
+    assert regular_timestamps(data, real) == []
+    assert regular_timestamps(data[:100], forged[:100]) == []  # too few to judge

@@ -13,9 +13,10 @@ per site" and every one is a parameter.
 
 Signatures here (numbers as in falsification.md §3): 1 frozen output while running,
 2 values pinned just below the limit, 4 dilution (O2 above the unit's own O2 at that
-load), 6 sampling interference (all gases fall as O2 rises), 9 data reported while
-production is stopped, 10 stopped/fault flags or gaps while producing, 15 abatement off
-while data look normal.
+load), 5 O2 implausibly low or inconsistent with CO2, 6 sampling interference (all gases
+fall as O2 rises), 8 series copied across outlets, 9 data reported while production is
+stopped, 10 stopped/fault flags or gaps while producing, 14 packets with perfectly
+regular delays, 15 abatement off while data look normal.
 
 References
 ----------
@@ -36,11 +37,14 @@ __all__ = [
     "STOPPED_FLAGS",
     "Hit",
     "abatement_off",
+    "copied_series",
     "data_while_stopped",
     "dilution",
     "flags_while_producing",
     "frozen_output",
+    "oxygen_manipulation",
     "pinned_below_limit",
+    "regular_timestamps",
     "runs",
     "sampling_interference",
 ]
@@ -639,3 +643,207 @@ def sampling_interference(
             )
         )
     return hits
+
+
+def oxygen_manipulation(
+    times: npt.ArrayLike,
+    o2: npt.ArrayLike,
+    load: npt.ArrayLike,
+    co2: npt.ArrayLike | None = None,
+    *,
+    min_o2: float = 3.0,
+    running_load: float = 20.0,
+    sum_span: tuple[float, float] = (18.5, 20.5),
+    min_seconds: float = 3600.0,
+) -> list[Hit]:
+    """Signature 5: O2 implausibly low (shrinking the O2 correction), or O2 + CO2 off.
+
+    Parameters
+    ----------
+    times : array-like of datetime64
+        Data times [UTC], sorted.
+    o2 : array-like of float
+        Stack O2 [% by volume, dry].
+    load : array-like of float
+        Production load [% of rated].
+    co2 : array-like of float, optional
+        Stack CO2 [% by volume, dry], where measured.
+    min_o2 : float, default 3.0
+        The unit's physical minimum O2 while running [%] (coal boilers: about 3 %,
+        falsification.md §3 #5).
+    running_load : float, default 20
+        Load above which the unit runs [%].
+    sum_span : (float, float), default (18.5, 20.5)
+        Plausible O2 + CO2 for coal flue gas [%].
+    min_seconds : float, default 3600
+        Shortest stretch reported [s].
+
+    Returns
+    -------
+    list of Hit
+        Evidence: ``duration_s``, ``mean_o2_pct``, ``mean_o2_plus_co2_pct`` (NaN-free
+        only where CO2 is given), ``reason`` (``low_o2`` or ``o2_co2_sum``).
+    """
+    oxygen = np.asarray(o2, dtype=np.float64)
+    seconds = _seconds(times, oxygen.size)
+    ld = np.asarray(load, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        running = ld > running_load
+        low = running & (oxygen < min_o2)
+        total = None
+        off_sum = np.zeros(oxygen.size, dtype=bool)
+        if co2 is not None:
+            total = oxygen + np.asarray(co2, dtype=np.float64)
+            off_sum = running & ((total < sum_span[0]) | (total > sum_span[1]))
+    step = _step(seconds)
+    hits = []
+    for reason, mask, threshold, measure in (
+        ("low_o2", low, min_o2, None),
+        ("o2_co2_sum", off_sum, None, total),
+    ):
+        for start, stop in runs(mask):
+            duration = _span_seconds(seconds, start, stop, step)
+            if duration < min_seconds:
+                continue
+            part = slice(start, stop)
+            mean_o2 = float(np.nanmean(oxygen[part]))
+            evidence: dict[str, float | int | str] = {
+                "duration_s": duration,
+                "mean_o2_pct": round(mean_o2, 3),
+                "reason": reason,
+            }
+            if threshold is not None:  # 0.5 at the minimum, 1.0 at half of it
+                score = _score(threshold / max(mean_o2, 0.01), 1.0)
+            else:
+                assert measure is not None
+                mean_sum = float(np.nanmean(measure[part]))
+                evidence["mean_o2_plus_co2_pct"] = round(mean_sum, 3)
+                score = _score(duration, min_seconds)
+            hits.append(Hit(5, "oxygen_manipulation", start, stop, score, evidence))
+    return sorted(hits, key=lambda hit: hit.start)
+
+
+def copied_series(
+    first: npt.ArrayLike,
+    second: npt.ArrayLike,
+    *,
+    max_lag: int = 60,
+    exact_share: float = 0.2,
+    min_points: int = 60,
+) -> list[Hit]:
+    """Signature 8: two outlets' series are copies, possibly shifted in time.
+
+    Compares ``first`` with ``second`` shifted by every lag within ``max_lag`` points
+    and takes the lag with the most identical values (both present and not constant).
+
+    Parameters
+    ----------
+    first, second : array-like of float
+        The two series on the same time axis (e.g. a day of minute values of two
+        unrelated outlets) [same unit]; NaN = missing.
+    max_lag : int, default 60
+        Largest shift tried [points].
+    exact_share : float, default 0.2
+        Share of identical values at the best lag that is reported (falsification.md
+        §3 #8: > 20 % over a day).
+    min_points : int, default 60
+        Fewest compared values (both present, the pair not constant) to judge.
+
+    Returns
+    -------
+    list of Hit
+        At most one, over the whole input; evidence: ``lag_points`` (``second`` runs
+        that many points behind ``first``), ``identical_share``, ``compared``.
+    """
+    a = np.asarray(first, dtype=np.float64)
+    b = np.asarray(second, dtype=np.float64)
+    if a.shape != b.shape:
+        msg = f"the series differ in shape: {a.shape} and {b.shape}"
+        raise ValueError(msg)
+    best: tuple[float, int, int] = (0.0, 0, 0)
+    for lag in range(-max_lag, max_lag + 1):
+        if lag >= 0:
+            x, y = a[: a.size - lag], b[lag:]
+        else:
+            x, y = a[-lag:], b[: b.size + lag]
+        both = ~(np.isnan(x) | np.isnan(y))
+        # a value repeated in both (a flat stretch) proves nothing: count changes only
+        moving = np.zeros_like(both)
+        moving[1:] = (x[1:] != x[:-1]) & (y[1:] != y[:-1])
+        compared = int(np.count_nonzero(both & moving))
+        if compared < min_points:
+            continue
+        share = float(np.count_nonzero((x == y) & both & moving)) / compared
+        if share > best[0]:
+            best = (share, lag, compared)
+    share, lag, compared = best
+    if share <= exact_share:
+        return []
+    return [
+        Hit(
+            8,
+            "copied_series",
+            0,
+            a.size,
+            _score(share, exact_share),
+            {
+                "lag_points": lag,
+                "identical_share": round(share, 4),
+                "compared": compared,
+            },
+        )
+    ]
+
+
+def regular_timestamps(
+    data_times: npt.ArrayLike,
+    received_times: npt.ArrayLike,
+    *,
+    max_jitter_seconds: float = 0.5,
+    min_points: int = 1440,
+) -> list[Hit]:
+    """Signature 14: packets arrive with a perfectly constant delay after their data
+    time, as generated data would; real loggers and networks jitter.
+
+    Parameters
+    ----------
+    data_times : array-like of datetime64
+        The packets' DataTime [UTC], sorted.
+    received_times : array-like of datetime64
+        When the gateway received each packet [UTC] (the raw frames' receive times).
+    max_jitter_seconds : float, default 0.5
+        Standard deviation of the delay below which it is "suspiciously perfect" [s].
+    min_points : int, default 1440
+        Fewest packets to judge (a day of minute data).
+
+    Returns
+    -------
+    list of Hit
+        At most one; evidence: ``jitter_s`` (standard deviation of the delay),
+        ``median_delay_s``, ``packets``.
+    """
+    data = np.asarray(data_times).astype("datetime64[ms]").view(np.int64)
+    received = np.asarray(received_times).astype("datetime64[ms]").view(np.int64)
+    if data.shape != received.shape:
+        msg = "data and receive times differ in shape"
+        raise ValueError(msg)
+    if data.size < min_points:
+        return []
+    delay = (received - data) / 1000.0
+    jitter = float(np.std(delay))
+    if jitter >= max_jitter_seconds:
+        return []
+    return [
+        Hit(
+            14,
+            "regular_timestamps",
+            0,
+            data.size,
+            _score(max_jitter_seconds, max(jitter, max_jitter_seconds / 10)),
+            {
+                "jitter_s": round(jitter, 4),
+                "median_delay_s": round(float(np.median(delay)), 3),
+                "packets": int(data.size),
+            },
+        )
+    ]
