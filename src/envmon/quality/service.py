@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -124,7 +124,8 @@ def load_selectors(
 ) -> dict[int, tuple[str, str | None]]:
     """(point kind, element) of points, as rules select them (element of a station, the
     outlet's kind for an outlet)."""
-    stations, outlets = _table(Station.__table__), _table(Outlet.__table__)
+    stations = cast(Table, Station.__table__)
+    outlets = cast(Table, Outlet.__table__)
     query = (
         select(Point.id, Point.kind, stations.c.element, outlets.c.outlet_kind)
         .outerjoin(stations, stations.c.id == Point.id)
@@ -315,11 +316,6 @@ def qc_range(
         )
     apply_cross(session, verdicts, {key: cross})
     return store_verdicts(session=session, verdicts=verdicts, run_id=run_id)
-
-
-def _table(table: Any) -> Table:
-    assert isinstance(table, Table)
-    return table
 
 
 def _s(at: datetime) -> np.datetime64:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -44,7 +44,7 @@ __all__ = [
     "store_verdicts",
 ]
 
-RESULTS = QcResult.__table__
+RESULTS = cast(Table, QcResult.__table__)
 
 
 class SeriesKey(NamedTuple):
@@ -66,7 +66,6 @@ class QcSummary:
     changed: int = 0
     suspect: int = 0
     failed: int = 0
-    days_marked: int = 0
     marks: set[tuple[int, date]] = field(default_factory=set)
 
     def add(self, other: QcSummary) -> None:
@@ -78,7 +77,11 @@ class QcSummary:
         self.suspect += other.suspect
         self.failed += other.failed
         self.marks |= other.marks
-        self.days_marked = len(self.marks)
+
+    @property
+    def days_marked(self) -> int:
+        """(point, Beijing day) pairs marked for recomputation."""
+        return len(self.marks)
 
     def as_json(self) -> dict[str, Any]:
         """The counts as the CLI, API and ledger show them."""
@@ -257,7 +260,6 @@ def store_verdicts(
             session=session,
             keys=((point, _noon(day)) for point, day in summary.marks),
         )
-    summary.days_marked = len(summary.marks)
     return summary
 
 
@@ -283,14 +285,9 @@ def _write(
     if superseded:
         session.execute(insert(QcResultChange), superseded)
     if new:
-        copy_rows(session.connection(), _table(RESULTS), _COLUMNS, new)
+        copy_rows(session.connection(), RESULTS, _COLUMNS, new)
     if changed:
         session.execute(update(QcResult), changed)
-
-
-def _table(table: Any) -> Table:
-    assert isinstance(table, Table)
-    return table
 
 
 def _day(at: datetime) -> date:
