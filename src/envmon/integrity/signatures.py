@@ -114,6 +114,20 @@ def _span_seconds(
     return int(seconds[stop - 1] - seconds[start]) + step
 
 
+def _long_runs(
+    mask: npt.ArrayLike, seconds: npt.NDArray[np.int64], min_seconds: float
+) -> list[tuple[int, int, int]]:
+    """``(start, stop, duration [s])`` of the runs of True lasting ``min_seconds`` or
+    more, each point standing for the series' usual interval (:func:`_step`)."""
+    step = _step(seconds)
+    found = []
+    for start, stop in runs(mask):
+        duration = _span_seconds(seconds, start, stop, step)
+        if duration >= min_seconds:
+            found.append((start, stop, duration))
+    return found
+
+
 def _step(seconds: npt.NDArray[np.int64]) -> int:
     """The series' usual interval [s] (median spacing; 60 for a single point)."""
     if seconds.size < 2:
@@ -303,25 +317,22 @@ def data_while_stopped(
     normal = np.array([f in ("", "N") for f in _flag_array(flags, v.size)], dtype=bool)
     with np.errstate(invalid="ignore"):
         mask = (act <= idle) & normal & (v > share_of_limit * limit)
-    step = _step(seconds)
     hits = []
-    for start, stop in runs(mask):
-        duration = _span_seconds(seconds, start, stop, step)
-        if duration >= min_seconds:
-            hits.append(
-                Hit(
-                    9,
-                    "data_while_stopped",
-                    start,
-                    stop,
-                    _score(duration, min_seconds),
-                    {
-                        "duration_s": duration,
-                        "mean_value": round(float(np.nanmean(v[start:stop])), 4),
-                        "max_activity": float(np.nanmax(act[start:stop])),
-                    },
-                )
+    for start, stop, duration in _long_runs(mask, seconds, min_seconds):
+        hits.append(
+            Hit(
+                9,
+                "data_while_stopped",
+                start,
+                stop,
+                _score(duration, min_seconds),
+                {
+                    "duration_s": duration,
+                    "mean_value": round(float(np.nanmean(v[start:stop])), 4),
+                    "max_activity": float(np.nanmax(act[start:stop])),
+                },
             )
+        )
     return hits
 
 
@@ -369,33 +380,30 @@ def flags_while_producing(
     hidden = np.array([c in STOPPED_FLAGS for c in codes], dtype=bool) | np.isnan(v)
     with np.errstate(invalid="ignore"):
         mask = hidden & (act > share_of_rated * rated)
-    step = _step(seconds)
     hits = []
-    for start, stop in runs(mask):
-        duration = _span_seconds(seconds, start, stop, step)
-        if duration >= min_seconds:
-            seen = sorted(
+    for start, stop, duration in _long_runs(mask, seconds, min_seconds):
+        seen = sorted(
+            {
+                "missing" if np.isnan(v[i]) else (codes[i] or "none")
+                for i in range(start, stop)
+            }
+        )
+        hits.append(
+            Hit(
+                10,
+                "flags_while_producing",
+                start,
+                stop,
+                _score(duration, min_seconds),
                 {
-                    "missing" if np.isnan(v[i]) else (codes[i] or "none")
-                    for i in range(start, stop)
-                }
+                    "duration_s": duration,
+                    "mean_activity_share": round(
+                        float(np.nanmean(act[start:stop])) / rated, 4
+                    ),
+                    "flags": ",".join(seen),
+                },
             )
-            hits.append(
-                Hit(
-                    10,
-                    "flags_while_producing",
-                    start,
-                    stop,
-                    _score(duration, min_seconds),
-                    {
-                        "duration_s": duration,
-                        "mean_activity_share": round(
-                            float(np.nanmean(act[start:stop])) / rated, 4
-                        ),
-                        "flags": ",".join(seen),
-                    },
-                )
-            )
+        )
     return hits
 
 
@@ -454,27 +462,24 @@ def abatement_off(
             & (ld > load_share * 100.0)
             & (v < value_share * limit)
         )
-    step = _step(seconds)
     hits = []
-    for start, stop in runs(mask):
-        duration = _span_seconds(seconds, start, stop, step)
-        if duration >= min_seconds:
-            part = slice(start, stop)
-            hits.append(
-                Hit(
-                    15,
-                    "abatement_off",
-                    start,
-                    stop,
-                    _score(duration, min_seconds),
-                    {
-                        "duration_s": duration,
-                        "mean_abatement_kw": round(float(np.nanmean(power[part])), 3),
-                        "mean_load_pct": round(float(np.nanmean(ld[part])), 2),
-                        "mean_value": round(float(np.nanmean(v[part])), 4),
-                    },
-                )
+    for start, stop, duration in _long_runs(mask, seconds, min_seconds):
+        part = slice(start, stop)
+        hits.append(
+            Hit(
+                15,
+                "abatement_off",
+                start,
+                stop,
+                _score(duration, min_seconds),
+                {
+                    "duration_s": duration,
+                    "mean_abatement_kw": round(float(np.nanmean(power[part])), 3),
+                    "mean_load_pct": round(float(np.nanmean(ld[part])), 2),
+                    "mean_value": round(float(np.nanmean(v[part])), 4),
+                },
             )
+        )
     return hits
 
 
@@ -537,28 +542,25 @@ def dilution(
     with np.errstate(invalid="ignore"):
         excess = oxygen - baseline
         mask = running & (excess > excess_points)
-    step = _step(seconds)
     hits = []
-    for start, stop in runs(mask):
-        duration = _span_seconds(seconds, start, stop, step)
-        if duration >= min_seconds:
-            part = slice(start, stop)
-            mean_excess = float(np.nanmean(excess[part]))
-            hits.append(
-                Hit(
-                    4,
-                    "dilution",
-                    start,
-                    stop,
-                    _score(mean_excess, excess_points),
-                    {
-                        "duration_s": duration,
-                        "mean_o2_pct": round(float(np.nanmean(oxygen[part])), 3),
-                        "baseline_o2_pct": round(float(np.nanmean(baseline[part])), 3),
-                        "mean_excess_points": round(mean_excess, 3),
-                    },
-                )
+    for start, stop, duration in _long_runs(mask, seconds, min_seconds):
+        part = slice(start, stop)
+        mean_excess = float(np.nanmean(excess[part]))
+        hits.append(
+            Hit(
+                4,
+                "dilution",
+                start,
+                stop,
+                _score(mean_excess, excess_points),
+                {
+                    "duration_s": duration,
+                    "mean_o2_pct": round(float(np.nanmean(oxygen[part])), 3),
+                    "baseline_o2_pct": round(float(np.nanmean(baseline[part])), 3),
+                    "mean_excess_points": round(mean_excess, 3),
+                },
             )
+        )
     return hits
 
 
@@ -695,16 +697,12 @@ def oxygen_manipulation(
         if co2 is not None:
             total = oxygen + np.asarray(co2, dtype=np.float64)
             off_sum = running & ((total < sum_span[0]) | (total > sum_span[1]))
-    step = _step(seconds)
     hits = []
     for reason, mask, threshold, measure in (
         ("low_o2", low, min_o2, None),
         ("o2_co2_sum", off_sum, None, total),
     ):
-        for start, stop in runs(mask):
-            duration = _span_seconds(seconds, start, stop, step)
-            if duration < min_seconds:
-                continue
+        for start, stop, duration in _long_runs(mask, seconds, min_seconds):
             part = slice(start, stop)
             mean_o2 = float(np.nanmean(oxygen[part]))
             evidence: dict[str, float | int | str] = {
